@@ -1,0 +1,146 @@
+# shellcheck shell=bash
+# Shared settings and helpers for the project's scripts. Source it; do not run it.
+#
+# Two Python environments are kept in a cache folder outside the repository:
+#   latest  - Home Assistant as new as pytest-homeassistant-custom-component offers
+#             (needs Python >= 3.14.2; when the host lacks it, a small Debian root with
+#             Python 3.14 is built with mmdebstrap and used through chroot)
+#   minimum - the oldest Home Assistant this integration supports (Python 3.13)
+
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE="${SMSPILOT_CACHE:-/var/cache/smspilot-ha}"
+ROOT314="$CACHE/root-py314"
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# Print a host python >= 3.14.2 if one exists.
+host_py314() {
+  local cand
+  for cand in python3.14 python3 "$(command -v pyenv >/dev/null 2>&1 && echo "$(pyenv root)/versions/3.14"*/bin/python3)"; do
+    [ -n "$cand" ] || continue
+    command -v "$cand" >/dev/null 2>&1 || [ -x "$cand" ] || continue
+    if "$cand" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 14, 2) else 1)' 2>/dev/null; then
+      command -v "$cand" 2>/dev/null || echo "$cand"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# Print a host python 3.13.x if one exists.
+host_py313() {
+  local cand
+  for cand in python3.13 "$(command -v pyenv >/dev/null 2>&1 && pyenv root)/versions/3.13.0/bin/python3" /root/.pyenv/versions/3.13.0/bin/python3; do
+    [ -n "$cand" ] || continue
+    if { command -v "$cand" >/dev/null 2>&1 || [ -x "$cand" ]; } &&
+      "$cand" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 13) else 1)' 2>/dev/null; then
+      echo "$cand"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# "host" when a host python 3.14 exists, else "chroot".
+latest_mode() {
+  if [ -n "${SMSPILOT_LATEST_MODE:-}" ]; then echo "$SMSPILOT_LATEST_MODE"; return; fi
+  if host_py314 >/dev/null; then echo host; else echo chroot; fi
+}
+
+# Where the latest venv lives, as seen by the process that runs it.
+latest_venv() {
+  if [ "$(latest_mode)" = host ]; then echo "$CACHE/venv-latest"; else echo /opt/venv-latest; fi
+}
+
+minimum_venv() { echo "$CACHE/venv-minimum"; }
+
+# Build the Debian root with Python 3.14 once; reuse it afterwards.
+ensure_root314() {
+  [ -x "$ROOT314/usr/bin/python3.14" ] && return 0
+  log "building a Debian root with Python 3.14 in $ROOT314 (once)"
+  if ! command -v mmdebstrap >/dev/null 2>&1; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap >/dev/null
+  fi
+  rm -rf "$ROOT314.tmp"
+  mkdir -p "$CACHE"
+  mmdebstrap --quiet --variant=apt --aptopt='Acquire::Check-Valid-Until "false"' \
+    --include=python3.14,python3.14-venv,ca-certificates,git sid "$ROOT314.tmp"
+  mv "$ROOT314.tmp" "$ROOT314"
+}
+
+# Keep the root's network settings and certificates in step with the host.
+sync_root314() {
+  cp -f /etc/resolv.conf "$ROOT314/etc/resolv.conf" 2>/dev/null || true
+  cp -f /etc/ssl/certs/ca-certificates.crt "$ROOT314/etc/ssl/certs/ca-certificates.crt"
+}
+
+# Run a command (as a bash -c string) with the repository as the working directory,
+# inside the Python 3.14 environment. The repository is bind-mounted at the same path
+# inside the root, so paths in output match the host's.
+run_latest() {
+  local cmd="$1"
+  if [ "$(latest_mode)" = host ]; then
+    (cd "$REPO" && PATH="$(latest_venv)/bin:$PATH" bash -c "$cmd")
+    return
+  fi
+  sync_root314
+  mkdir -p "$ROOT314$REPO" "$ROOT314/proc" "$ROOT314/dev"
+  # A private mount namespace: the mounts vanish with the command, and parallel runs
+  # never see (or unmount) each other's.
+  unshare --mount --propagation private /bin/bash -c '
+    set -e
+    root="$1"; repo="$2"; shift 2
+    mount --bind "$repo" "$root$repo"
+    # The provider document beside the repository, when there is one, for fixture checks.
+    shared="$(dirname "$repo")/shared"
+    if [ -d "$shared" ]; then mkdir -p "$root$shared"; mount --bind "$shared" "$root$shared"; fi
+    mount -t proc proc "$root/proc"
+    mount --rbind /dev "$root/dev"
+    exec chroot "$root" "$@"' _ "$ROOT314" "$REPO" \
+    /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" CI="${CI:-}" \
+    PATH="$(latest_venv)/bin:/usr/local/bin:/usr/bin:/bin" \
+    /bin/bash -c "cd '$REPO' && $cmd"
+}
+
+run_minimum() {
+  local cmd="$1"
+  (cd "$REPO" && PATH="$(minimum_venv)/bin:$PATH" bash -c "$cmd")
+}
+
+# Install requirements into a venv when the requirements file changed since last time.
+# $1: runner (run_latest|run_minimum), $2: venv path as the runner sees it, $3: requirements file
+pip_sync() {
+  local runner="$1" venv="$2" req="$3"
+  local stamp
+  stamp="$(sha256sum "$REPO/$req" "$REPO/pyproject.toml" | sha256sum | cut -c1-16)"
+  "$runner" "test \"\$(cat '$venv/.stamp' 2>/dev/null)\" = '$stamp' || {
+      python -m pip install -q --disable-pip-version-check -r '$req' 2> >(grep -v 'is ignored: it is neither' >&2) &&
+      echo '$stamp' > '$venv/.stamp'; }"
+}
+
+ensure_latest_env() {
+  if [ "$(latest_mode)" = host ]; then
+    local py
+    py="$(host_py314)"
+    [ -x "$(latest_venv)/bin/python" ] || "$py" -m venv "$(latest_venv)"
+  else
+    ensure_root314
+    [ -x "$ROOT314/opt/venv-latest/bin/python" ] || chroot "$ROOT314" /usr/bin/python3.14 -m venv /opt/venv-latest
+  fi
+  log "Python environment for the latest Home Assistant"
+  pip_sync run_latest "$(latest_venv)" requirements_test.txt
+}
+
+ensure_minimum_env() {
+  local py
+  if ! py="$(host_py313)"; then
+    log "no Python 3.13 found (pyenv 3.13.0 expected)"
+    return 1
+  fi
+  [ -x "$(minimum_venv)/bin/python" ] || { mkdir -p "$CACHE"; "$py" -m venv "$(minimum_venv)"; }
+  log "Python environment for the minimum Home Assistant"
+  pip_sync run_minimum "$(minimum_venv)" requirements_test_min.txt
+}
