@@ -1,0 +1,63 @@
+"""Shared test fixtures: the SMSPilot emulator and Home Assistant set-up helpers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from homeassistant.const import CONF_API_KEY
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+# Home Assistant looks custom integrations up in the harness's own package; importing ours
+# first makes `custom_components.smspilot` resolve to this repository.
+import custom_components.smspilot  # noqa: F401
+from custom_components.smspilot.const import CONF_API_URL, DOMAIN
+from smspilot_emulator import DEMO_API_KEY, DEMO_USER_ID, Emulator
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load custom integrations in every test."""
+
+
+@pytest.fixture
+async def emulator(socket_enabled: None) -> AsyncIterator[Emulator]:
+    """Run a fresh SMSPilot emulator on 127.0.0.1 for one test."""
+    emu = Emulator(status_delays=(0.2, 0.4))
+    await emu.start(host="127.0.0.1", port=0)
+    try:
+        yield emu
+    finally:
+        await emu.close()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Name the Home Assistant and Python versions under test at the end of the run."""
+    from platform import python_version
+
+    from homeassistant.const import __version__
+
+    terminalreporter.write_line(f"Home Assistant {__version__} on Python {python_version()}")
+
+
+@pytest.fixture
+def mock_config_entry(emulator: Emulator) -> MockConfigEntry:
+    """Return a config entry for the emulator's demo account."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="SMSPilot",
+        unique_id=str(DEMO_USER_ID),
+        data={CONF_API_KEY: DEMO_API_KEY, CONF_API_URL: emulator.api_url},
+    )
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> MockConfigEntry:
+    """Set up the demo account in Home Assistant."""
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    return mock_config_entry
