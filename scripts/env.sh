@@ -56,9 +56,20 @@ latest_venv() {
 
 minimum_venv() { echo "$CACHE/venv-minimum"; }
 
+# Packages of the root: Python 3.14, and a compiler for the few Home Assistant
+# requirements that have no Python 3.14 wheel yet (the cloud and voice components').
+ROOT314_PACKAGES="python3.14,python3.14-venv,python3.14-dev,g++,ca-certificates,git"
+
 # Build the Debian root with Python 3.14 once; reuse it afterwards.
 ensure_root314() {
-  [ -x "$ROOT314/usr/bin/python3.14" ] && return 0
+  if [ -x "$ROOT314/usr/bin/python3.14" ]; then
+    [ -x "$ROOT314/usr/bin/g++" ] && [ -e "$ROOT314/usr/include/python3.14/Python.h" ] && return 0
+    log "adding a compiler to $ROOT314"
+    sync_root314
+    chroot "$ROOT314" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+      /bin/sh -c 'apt-get update -qq && apt-get install -y -qq g++ python3.14-dev >/dev/null'
+    return 0
+  fi
   log "building a Debian root with Python 3.14 in $ROOT314 (once)"
   if ! command -v mmdebstrap >/dev/null 2>&1; then
     apt-get update -qq
@@ -67,7 +78,7 @@ ensure_root314() {
   rm -rf "$ROOT314.tmp"
   mkdir -p "$CACHE"
   mmdebstrap --quiet --variant=apt --aptopt='Acquire::Check-Valid-Until "false"' \
-    --include=python3.14,python3.14-venv,ca-certificates,git sid "$ROOT314.tmp"
+    --include="$ROOT314_PACKAGES" sid "$ROOT314.tmp"
   mv "$ROOT314.tmp" "$ROOT314"
 }
 
@@ -101,6 +112,7 @@ run_latest() {
     mount --rbind /dev "$root/dev"
     exec chroot "$root" "$@"' _ "$ROOT314" "$REPO" \
     /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" CI="${CI:-}" \
+    SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt UV_NATIVE_TLS=1 \
     PATH="$(latest_venv)/bin:/usr/local/bin:/usr/bin:/bin" \
     /bin/bash -c "cd '$REPO' && $cmd"
 }
