@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from homeassistant.const import CONF_API_KEY
+from homeassistant.const import CONF_API_KEY, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -13,7 +13,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 # first makes `custom_components.smspilot` resolve to this repository.
 import custom_components.smspilot  # noqa: F401
 from custom_components.smspilot.const import CONF_API_URL, DOMAIN
-from smspilot_emulator import DEMO_API_KEY, DEMO_USER_ID, Emulator
+from smspilot_emulator import DEMO_API_KEY, DEMO_USER_ID, Emulator, RecordedRequest
+
+WEBHOOK_ID = "0f5a2d9c4e7b41a8b3c6d1e2f3a4b5c6"
 
 
 @pytest.fixture(autouse=True)
@@ -48,7 +50,11 @@ def mock_config_entry(emulator: Emulator) -> MockConfigEntry:
         domain=DOMAIN,
         title="SMSPilot",
         unique_id=str(DEMO_USER_ID),
-        data={CONF_API_KEY: DEMO_API_KEY, CONF_API_URL: emulator.api_url},
+        data={
+            CONF_API_KEY: DEMO_API_KEY,
+            CONF_API_URL: emulator.api_url,
+            CONF_WEBHOOK_ID: WEBHOOK_ID,
+        },
     )
 
 
@@ -61,3 +67,8 @@ async def init_integration(
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     return mock_config_entry
+
+
+def user_info_requests(emulator: Emulator) -> list[RecordedRequest]:
+    """Return the user-info requests (only the key and the format) the emulator received."""
+    return [r for r in emulator.requests if not set(r.params) - {"apikey", "format"}]

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from homeassistant.config_entries import SOURCE_USER
-from homeassistant.const import CONF_API_KEY
+from homeassistant.const import CONF_API_KEY, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, section
 import pytest
@@ -48,6 +48,13 @@ ADDRESS_FIELD = f"{SECTION_ADVANCED}.{CONF_API_URL}"
 PLAIN_FORM = {CONF_API_KEY, ADDRESS_FIELD} if _advanced_mode_is_gone() else {CONF_API_KEY}
 
 
+async def _finish(hass: HomeAssistant, result: dict[str, Any]) -> dict[str, Any]:
+    """Pass the last step, which shows the inbound-SMS address (none in tests)."""
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "inbound_no_url"
+    return await hass.config_entries.flow.async_configure(result["flow_id"], {})
+
+
 async def test_user_flow_creates_entry(hass: HomeAssistant, emulator: Emulator) -> None:
     """A working key creates the entry titled SMSPilot with key and address."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
@@ -58,9 +65,12 @@ async def test_user_flow_creates_entry(hass: HomeAssistant, emulator: Emulator) 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_API_KEY: DEMO_API_KEY}
     )
+    result = await _finish(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "SMSPilot"
-    assert result["data"] == {CONF_API_KEY: DEMO_API_KEY, CONF_API_URL: emulator.api_url}
+    data = dict(result["data"])
+    assert len(data.pop(CONF_WEBHOOK_ID)) >= 32  # a fresh, unguessable webhook id
+    assert data == {CONF_API_KEY: DEMO_API_KEY, CONF_API_URL: emulator.api_url}
     assert result["result"].unique_id == str(DEMO_USER_ID)
     # The key was checked with the user-info request, and only through the request body.
     first = emulator.requests[0]
@@ -83,6 +93,7 @@ async def test_user_flow_advanced_mode_asks_for_address(
         result["flow_id"],
         {CONF_API_KEY: DEMO_API_KEY, SECTION_ADVANCED: {CONF_API_URL: emulator.api_url}},
     )
+    result = await _finish(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_API_URL] == emulator.api_url
 
@@ -130,6 +141,7 @@ async def test_user_flow_errors_recover(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_API_KEY: DEMO_API_KEY}
     )
+    result = await _finish(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
@@ -168,6 +180,7 @@ async def test_second_account_gets_its_own_title(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_API_KEY: OTHER_KEY}
     )
+    result = await _finish(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "SMSPilot 777"
     assert result["result"].unique_id == "777"
@@ -238,10 +251,8 @@ async def test_reconfigure_changes_key(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
-    assert mock_config_entry.data == {
-        CONF_API_KEY: SAME_ACCOUNT_KEY,
-        CONF_API_URL: emulator.api_url,
-    }
+    assert mock_config_entry.data[CONF_API_KEY] == SAME_ACCOUNT_KEY
+    assert mock_config_entry.data[CONF_API_URL] == emulator.api_url
 
 
 async def test_reconfigure_advanced_changes_address(

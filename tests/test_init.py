@@ -9,13 +9,16 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.smspilot.const import CONF_DEFAULT_SENDER, DOMAIN
 from smspilot_emulator import DEMO_API_KEY, Emulator
 
+from .conftest import user_info_requests
+
 
 async def test_setup_and_unload(
     hass: HomeAssistant, emulator: Emulator, init_integration: MockConfigEntry
 ) -> None:
-    """An account loads with one user-info request and unloads cleanly."""
+    """An account loads with one user-info request, sends nothing, and unloads cleanly."""
     assert init_integration.state is ConfigEntryState.LOADED
-    assert [r.params.get("apikey") for r in emulator.requests] == [DEMO_API_KEY]
+    assert [r.params["apikey"] for r in user_info_requests(emulator)] == [DEMO_API_KEY]
+    assert not any("send" in r.params for r in emulator.requests)
     assert await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()
     assert init_integration.state is ConfigEntryState.NOT_LOADED
@@ -50,9 +53,9 @@ async def test_changed_options_reload_the_account(
     hass: HomeAssistant, emulator: Emulator, init_integration: MockConfigEntry
 ) -> None:
     """Saving options reloads the account so the new default sender takes effect."""
-    before = len(emulator.requests)
+    before = len(user_info_requests(emulator))
     hass.config_entries.async_update_entry(init_integration, options={CONF_DEFAULT_SENDER: "test"})
     await hass.async_block_till_done()
     assert init_integration.state is ConfigEntryState.LOADED
     # The reload fetched the account again.
-    assert len(emulator.requests) == before + 1
+    assert len(user_info_requests(emulator)) == before + 1

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, override
 
+from homeassistant.components import webhook
 from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
+    ConfigSubentryFlow,
     OptionsFlow,
 )
-from homeassistant.const import CONF_API_KEY
+from homeassistant.const import CONF_API_KEY, CONF_WEBHOOK_ID
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -39,11 +41,15 @@ from .api import (
 from .const import (
     API_KEY_URL,
     CONF_API_URL,
+    CONF_CLOUDHOOK_URL,
     CONF_DEFAULT_SENDER,
     DOMAIN,
     LOGGER,
+    SUBENTRY_RECIPIENT,
     default_api_url,
 )
+from .subentry_flow import RecipientSubentryFlow
+from .webhook import async_inbound_url, async_public_url
 
 KEY_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
@@ -60,6 +66,18 @@ class SmsPilotConfigFlow(ConfigFlow, domain=DOMAIN):
 
     VERSION = 1
     MINOR_VERSION = 1
+
+    _title: str
+    _data: dict[str, Any]
+
+    @classmethod
+    @callback
+    @override
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Offer recipients (a name, a phone and SMS or voice) under each account."""
+        return {SUBENTRY_RECIPIENT: RecipientSubentryFlow}
 
     @staticmethod
     @callback
@@ -108,17 +126,42 @@ class SmsPilotConfigFlow(ConfigFlow, domain=DOMAIN):
             if info is not None:
                 await self.async_set_unique_id(info.id)
                 self._abort_if_unique_id_configured()
-                title = "SMSPilot" if not self._async_current_entries() else f"SMSPilot {info.id}"
-                return self.async_create_entry(
-                    title=title,
-                    data={CONF_API_KEY: user_input[CONF_API_KEY], CONF_API_URL: api_url},
+                self._title = (
+                    "SMSPilot" if not self._async_current_entries() else f"SMSPilot {info.id}"
                 )
+                self._data = {
+                    CONF_API_KEY: user_input[CONF_API_KEY],
+                    CONF_API_URL: api_url,
+                    CONF_WEBHOOK_ID: webhook.async_generate_id(),
+                }
+                return await self.async_step_inbound()
         return self.async_show_form(
             step_id="user",
             data_schema=self._key_schema(api_url),
             errors=errors,
             description_placeholders={"api_key_url": API_KEY_URL},
         )
+
+    async def async_step_inbound(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show the address to paste into SMSPilot's inbound settings, then save."""
+        if user_input is not None:
+            return self.async_create_entry(title=self._title, data=self._data)
+        url, cloudhook = await async_inbound_url(self.hass, self._data[CONF_WEBHOOK_ID])
+        if cloudhook:
+            self._data[CONF_CLOUDHOOK_URL] = url
+        return self.async_show_form(
+            step_id="inbound" if url else "inbound_no_url",
+            description_placeholders={"url": url or ""},
+            last_step=True,
+        )
+
+    async def async_step_inbound_no_url(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Save the account when Home Assistant has no address SMSPilot can reach."""
+        return await self.async_step_inbound(user_input)
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """Start reauthentication when the stored key stops working."""
@@ -190,8 +233,10 @@ class SmsPilotOptionsFlow(OptionsFlow):
             senders.insert(0, current)
         if not senders:
             return self.async_abort(reason="no_senders")
+        url = await async_public_url(self.hass, self.config_entry) if info else None
         return self.async_show_form(
             step_id="init",
+            description_placeholders={"url": url or "—"},
             data_schema=vol.Schema(
                 {
                     vol.Required(

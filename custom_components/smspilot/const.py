@@ -30,3 +30,27 @@ def default_api_url() -> str:
     local SMSPilot emulator without the advanced-mode field.
     """
     return os.environ.get("SMSPILOT_API_URL") or PUBLIC_API_URL
+
+
+# Bus events automations listen to.
+EVENT_MESSAGE_STATUS: Final = "smspilot_message_status"
+EVENT_SMS_RECEIVED: Final = "smspilot_sms_received"
+
+# Recipients live as config subentries of an account.
+SUBENTRY_RECIPIENT: Final = "recipient"
+CONF_PHONE: Final = "phone"
+CONF_CHANNEL: Final = "channel"
+CHANNEL_SMS: Final = "sms"
+CHANNEL_VOICE: Final = "voice"
+
+# Set when Home Assistant Cloud gave the account's webhook a public address.
+CONF_CLOUDHOOK_URL: Final = "cloudhook_url"
+
+# SMSPilot asks clients without status callbacks to check statuses after five minutes.
+STATUS_POLL_INTERVAL: Final = timedelta(minutes=5)
+# Without a public webhook address, inbound SMS are fetched at this pace.
+INBOUND_POLL_INTERVAL: Final = timedelta(minutes=5)
+
+# Dispatcher signals, formatted with the config entry id.
+SIGNAL_MESSAGE_STATUS: Final = "smspilot_message_status_{}"
+SIGNAL_SMS_RECEIVED: Final = "smspilot_sms_received_{}"

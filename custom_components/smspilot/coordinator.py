@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import override
+from typing import TYPE_CHECKING, override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -20,6 +20,11 @@ from .api import (
 )
 from .const import ACCOUNT_SCAN_INTERVAL, DOMAIN, LOGGER, SMS_COUNT_SCAN_INTERVAL
 
+if TYPE_CHECKING:
+    from .inbound import InboundProcessor
+    from .messaging import SmsPilotMessenger
+    from .tracker import DeliveryTracker
+
 type SmsPilotConfigEntry = ConfigEntry[SmsPilotRuntimeData]
 
 
@@ -30,6 +35,9 @@ class SmsPilotRuntimeData:
     client: SmsPilotClient
     account: SmsPilotAccountCoordinator
     sms_count: SmsPilotSmsCountCoordinator
+    tracker: DeliveryTracker
+    inbound: InboundProcessor
+    messenger: SmsPilotMessenger
 
 
 async def _call_api[T](request: Callable[[], Awaitable[T]]) -> T:

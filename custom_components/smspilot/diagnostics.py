@@ -52,6 +52,16 @@ async def async_get_config_entry_diagnostics(
             "account": _account_facts(account.data),
             "account_last_update_success": account.last_update_success,
             "sms_count": data.sms_count.data,
+            "delivery_status": {
+                "pending": data.tracker.pending_count,
+                "callbacks": data.tracker.callback_url is not None,
+            },
+            "inbound": {
+                "received": data.inbound.received,
+                "duplicates": data.inbound.duplicates,
+                "rejected": data.inbound.rejected,
+                "polling": data.inbound.polling,
+            },
         },
         TO_REDACT,
     )

@@ -24,6 +24,8 @@ from .coordinator import (
     SmsPilotSmsCountCoordinator,
 )
 from .entity import SmsPilotEntity
+from .inbound import LastInboundMessageSensor
+from .tracker import LastMessageStatusSensor
 
 # Reads come from coordinators; entities never call the API themselves.
 PARALLEL_UPDATES = 0
@@ -78,6 +80,8 @@ async def async_setup_entry(
                 for description in ACCOUNT_SENSORS
             ),
             SmsPilotSmsCountSensor(data.sms_count, entry, SMS_COUNT_SENSOR),
+            LastMessageStatusSensor(entry),
+            LastInboundMessageSensor(entry),
         ]
     )
 

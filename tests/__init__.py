@@ -1,0 +1,1 @@
+"""Tests for the SMSPilot integration, its client and its emulator."""
