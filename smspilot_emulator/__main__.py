@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Sequence
 import contextlib
 import signal
+import time
 
 from .server import Emulator
 from .state import DEMO_API_KEY
@@ -46,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
 async def serve(args: argparse.Namespace, stop: asyncio.Event | None = None) -> None:
     """Run the emulator until `stop` is set or SIGINT/SIGTERM arrives."""
     emulator = Emulator(status_delays=args.status_delays)
+    # SMSPilot's ids never repeat; a restarted standalone emulator must not reuse the ids a
+    # running Home Assistant already remembers, so they continue from the clock.
+    seed = int(time.time()) % 100_000_000
+    emulator.store.next_server_id += seed * 100
+    emulator.store.next_inbound_id += seed
     if args.inbound_webhook:
         emulator.accounts[DEMO_API_KEY].inbound_webhook_url = args.inbound_webhook
     stop = stop or asyncio.Event()
