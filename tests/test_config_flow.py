@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +19,13 @@ from smspilot_emulator import DEMO_API_KEY, DEMO_USER_ID, Emulator
 
 OTHER_KEY = "OTHERACCOUNTKEY0000000000000000000000000000000000000000000000000"
 SAME_ACCOUNT_KEY = "SAMEACCOUNTNEWKEY000000000000000000000000000000000000000000000000"
+
+
+@pytest.fixture(autouse=True)
+async def let_reloads_finish(hass: HomeAssistant) -> AsyncIterator[None]:
+    """Let the reload that reauth and reconfigure schedule finish before Home Assistant stops."""
+    yield
+    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 @pytest.fixture(autouse=True)

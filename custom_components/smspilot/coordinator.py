@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, override
 
 from homeassistant.config_entries import ConfigEntry
@@ -58,10 +59,40 @@ async def _call_api[T](request: Callable[[], Awaitable[T]]) -> T:
         ) from err
 
 
-class SmsPilotAccountCoordinator(DataUpdateCoordinator[UserInfo]):
-    """Keep the account's facts (balance, senders) fresh with the user-info request."""
+class _SmsPilotCoordinator[DataT](DataUpdateCoordinator[DataT]):
+    """Poll one read request of an account at its own pace."""
 
     config_entry: SmsPilotConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: SmsPilotConfigEntry,
+        client: SmsPilotClient,
+        *,
+        what: str,
+        update_interval: timedelta,
+        request: Callable[[], Awaitable[DataT]],
+    ) -> None:
+        """Set up the coordinator for one account."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} {what}",
+            update_interval=update_interval,
+        )
+        self.client = client
+        self._request = request
+
+    @override
+    async def _async_update_data(self) -> DataT:
+        """Make the request."""
+        return await _call_api(self._request)
+
+
+class SmsPilotAccountCoordinator(_SmsPilotCoordinator[UserInfo]):
+    """Keep the account's facts (balance, senders) fresh with the user-info request."""
 
     def __init__(
         self, hass: HomeAssistant, entry: SmsPilotConfigEntry, client: SmsPilotClient
@@ -69,41 +100,29 @@ class SmsPilotAccountCoordinator(DataUpdateCoordinator[UserInfo]):
         """Set up the coordinator for one account."""
         super().__init__(
             hass,
-            LOGGER,
-            config_entry=entry,
-            name=f"{DOMAIN} account",
+            entry,
+            client,
+            what="account",
             update_interval=ACCOUNT_SCAN_INTERVAL,
+            request=client.get_user_info,
         )
-        self.client = client
-
-    @override
-    async def _async_update_data(self) -> UserInfo:
-        """Fetch the account's user info."""
-        return await _call_api(self.client.get_user_info)
 
 
-class SmsPilotSmsCountCoordinator(DataUpdateCoordinator[int | None]):
+class SmsPilotSmsCountCoordinator(_SmsPilotCoordinator[int | None]):
     """Fetch the approximate number of SMS the balance pays for.
 
     It costs a request of its own, so it runs only while an entity listens to it.
     """
 
-    config_entry: SmsPilotConfigEntry
-
     def __init__(
         self, hass: HomeAssistant, entry: SmsPilotConfigEntry, client: SmsPilotClient
     ) -> None:
         """Set up the coordinator for one account."""
         super().__init__(
             hass,
-            LOGGER,
-            config_entry=entry,
-            name=f"{DOMAIN} SMS count",
+            entry,
+            client,
+            what="SMS count",
             update_interval=SMS_COUNT_SCAN_INTERVAL,
+            request=client.get_balance_sms,
         )
-        self.client = client
-
-    @override
-    async def _async_update_data(self) -> int | None:
-        """Fetch the SMS count the balance covers."""
-        return await _call_api(self.client.get_balance_sms)
