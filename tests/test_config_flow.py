@@ -13,7 +13,7 @@ from homeassistant.data_entry_flow import FlowResultType, section
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.smspilot.config_flow import SECTION_ADVANCED, SmsPilotConfigFlow
+from custom_components.smspilot.config_flow import SECTION_ADVANCED
 from custom_components.smspilot.const import CONF_API_URL, CONF_DEFAULT_SENDER, DOMAIN
 from smspilot_emulator import DEMO_API_KEY, DEMO_USER_ID, Emulator
 
@@ -45,15 +45,8 @@ def _schema_keys(result: dict[str, Any]) -> set[str]:
     return keys
 
 
-def _advanced_mode_is_gone() -> bool:
-    """Tell whether this Home Assistant always shows advanced options (2026 and later)."""
-    flow = SmsPilotConfigFlow()
-    flow.context = {"source": SOURCE_USER}
-    return flow.show_advanced_options
-
-
 ADDRESS_FIELD = f"{SECTION_ADVANCED}.{CONF_API_URL}"
-PLAIN_FORM = {CONF_API_KEY, ADDRESS_FIELD} if _advanced_mode_is_gone() else {CONF_API_KEY}
+PLAIN_FORM = {CONF_API_KEY, ADDRESS_FIELD}
 
 
 async def _finish(hass: HomeAssistant, result: dict[str, Any]) -> dict[str, Any]:
@@ -88,14 +81,12 @@ async def test_user_flow_creates_entry(hass: HomeAssistant, emulator: Emulator) 
     assert all(r.query == "" and r.method == "POST" for r in emulator.requests)
 
 
-async def test_user_flow_advanced_mode_asks_for_address(
+async def test_user_flow_takes_address_from_advanced_section(
     hass: HomeAssistant, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Advanced mode shows the API address field and uses what the user types."""
+    """The collapsed advanced section takes another API address."""
     monkeypatch.delenv("SMSPILOT_API_URL")
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER, "show_advanced_options": True}
-    )
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert _schema_keys(result) == {CONF_API_KEY, ADDRESS_FIELD}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
@@ -263,10 +254,10 @@ async def test_reconfigure_changes_key(
     assert mock_config_entry.data[CONF_API_URL] == emulator.api_url
 
 
-async def test_reconfigure_advanced_changes_address(
+async def test_reconfigure_changes_address(
     hass: HomeAssistant, emulator: Emulator, mock_config_entry: MockConfigEntry
 ) -> None:
-    """In advanced mode reconfigure can move the account to another API address."""
+    """Reconfigure can move the account to another API address."""
     mock_config_entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(
         mock_config_entry,
@@ -274,11 +265,7 @@ async def test_reconfigure_advanced_changes_address(
     )
     result = await hass.config_entries.flow.async_init(
         DOMAIN,
-        context={
-            "source": "reconfigure",
-            "entry_id": mock_config_entry.entry_id,
-            "show_advanced_options": True,
-        },
+        context={"source": "reconfigure", "entry_id": mock_config_entry.entry_id},
     )
     assert _schema_keys(result) == {CONF_API_KEY, ADDRESS_FIELD}
     result = await hass.config_entries.flow.async_configure(

@@ -104,16 +104,18 @@ class SmsPilotConfigFlow(ConfigFlow, domain=DOMAIN):
     def _key_schema(self, api_url: str) -> vol.Schema:
         """Build the form: the key, and the API address in a collapsed advanced section.
 
-        Home Assistant before 2026 shows the section only in advanced mode; newer releases
-        dropped advanced mode and always offer it, collapsed.
+        Home Assistant replaced "advanced mode" with collapsed sections; almost nobody needs the
+        address, so it stays folded away.
         """
-        fields: dict[vol.Marker, Any] = {vol.Required(CONF_API_KEY): KEY_SELECTOR}
-        if self.show_advanced_options:
-            fields[vol.Optional(SECTION_ADVANCED)] = section(
-                vol.Schema({vol.Required(CONF_API_URL, default=api_url): URL_SELECTOR}),
-                {"collapsed": True},
-            )
-        return vol.Schema(fields)
+        return vol.Schema(
+            {
+                vol.Required(CONF_API_KEY): KEY_SELECTOR,
+                vol.Optional(SECTION_ADVANCED): section(
+                    vol.Schema({vol.Required(CONF_API_URL, default=api_url): URL_SELECTOR}),
+                    {"collapsed": True},
+                ),
+            }
+        )
 
     @override
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
