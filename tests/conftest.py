@@ -15,6 +15,9 @@ import custom_components.smspilot  # noqa: F401
 from custom_components.smspilot.const import CONF_API_URL, DOMAIN
 from smspilot_emulator import DEMO_API_KEY, DEMO_USER_ID, Emulator, RecordedRequest
 
+# Fails the session when an API key or webhook id shows up in any log record.
+pytest_plugins = ["tests.plugin_secrets"]
+
 WEBHOOK_ID = "0f5a2d9c4e7b41a8b3c6d1e2f3a4b5c6"
 
 

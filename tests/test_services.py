@@ -815,8 +815,8 @@ async def test_errors_read_well(hass: HomeAssistant, emulator: Emulator) -> None
         await call(hass, "send_sms", {"to": PHONE, "message": "Hi"})
     # Home Assistant drops the final full stop of some versions' texts.
     assert str(err.value).rstrip(".") == (
-        "There is not enough money on the SMSPilot account SMSPilot. "
-        "Top up the balance and try again"
+        "There is not enough money on the account SMSPilot. "
+        "Top up the SMSPilot balance and try again"
     )
     with pytest.raises(ServiceValidationError) as err:
         await call(hass, "send_sms", {"to": "12", "message": "Hi"})

@@ -12,10 +12,21 @@ from homeassistant.const import CONF_API_KEY, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 
 from .api import UserInfo
+from .const import CONF_CLOUDHOOK_URL
 from .coordinator import SmsPilotConfigEntry
 
 # The key and webhook id are secrets; the rest identifies a person.
-TO_REDACT = {CONF_API_KEY, CONF_WEBHOOK_ID, "email", "name", "phone", "phones", "to", "unique_id"}
+TO_REDACT = {
+    CONF_API_KEY,
+    CONF_WEBHOOK_ID,
+    CONF_CLOUDHOOK_URL,
+    "email",
+    "name",
+    "phone",
+    "phones",
+    "to",
+    "unique_id",
+}
 
 
 def _plain(value: object) -> object:

@@ -72,6 +72,11 @@ class ReceivedSms:
         }
 
 
+# Clock differences between Home Assistant and SMSPilot: a recovery fetch reaches back this far
+# more; the de-duplication memory drops what was already announced.
+INBOUND_RECOVERY_MARGIN: Final = timedelta(minutes=5)
+
+
 class InboundProcessor:
     """Announce each inbound SMS of one account once, in the order it arrived."""
 
@@ -95,6 +100,10 @@ class InboundProcessor:
         self._worker: asyncio.Task[None] | None = None
         self._fetch_lock = asyncio.Lock()
         self._fetch_failed = False
+        # When a fetch fails, its answer may have been lost after SMSPilot marked the SMS as
+        # seen; the next fetch then asks by time, from the last fetch that surely worked.
+        self._last_good_fetch: datetime | None = None
+        self._recover_since: datetime | None = None
         self._dirty = False
         self._stop_polling: CALLBACK_TYPE | None = None
         self._stop_watching_state: CALLBACK_TYPE | None = None
@@ -173,15 +182,25 @@ class InboundProcessor:
     async def async_fetch_new(self) -> int:
         """Fetch unseen SMS from SMSPilot and queue them; return how many came."""
         async with self._fetch_lock:
+            started = dt_util.utcnow()
             try:
-                messages = await self.client.get_inbound(new_only=True)
+                if self._recover_since is not None:
+                    messages = await self.client.get_inbound(since=self._recover_since)
+                else:
+                    messages = await self.client.get_inbound(new_only=True)
             except SmsPilotError as err:
+                if self._recover_since is None:
+                    self._recover_since = (
+                        self._last_good_fetch or started - INBOUND_POLL_INTERVAL
+                    ) - INBOUND_RECOVERY_MARGIN
                 if not self._fetch_failed:
                     LOGGER.warning("Could not fetch inbound SMS from SMSPilot: %s", err)
                     self._fetch_failed = True
                 else:
                     LOGGER.debug("Could not fetch inbound SMS from SMSPilot: %s", err)
                 return 0
+            self._last_good_fetch = started
+            self._recover_since = None
             if self._fetch_failed:
                 LOGGER.info("Fetching inbound SMS from SMSPilot works again")
                 self._fetch_failed = False

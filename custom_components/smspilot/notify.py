@@ -87,11 +87,20 @@ def _recipients(entry: SmsPilotConfigEntry) -> list[ConfigSubentry]:
     ]
 
 
+def _international(phone: str) -> str:
+    """Mark a saved recipient number (international digits) as international.
+
+    Saved numbers are already normalised; without the "+" they would be read again as numbers
+    of Home Assistant's country, which is wrong for a foreign recipient.
+    """
+    return phone if phone.startswith("+") else f"+{phone}"
+
+
 def _recipient_phones(entry: SmsPilotConfigEntry, channel: str) -> list[str]:
     """Return the phones of the account's recipients that use this channel."""
     return list(
         dict.fromkeys(
-            subentry.data[CONF_PHONE]
+            _international(subentry.data[CONF_PHONE])
             for subentry in _recipients(entry)
             if subentry.data[CONF_CHANNEL] == channel
         )
@@ -248,5 +257,5 @@ class SmsPilotRecipientNotifyEntity(NotifyEntity):
     async def async_send_message(self, message: str, title: str | None = None) -> None:
         """Send the message to the recipient's phone by the recipient's channel."""
         await self._entry.runtime_data.messenger.async_send(
-            self._kind, self._phone, _with_title(message, title)
+            self._kind, _international(self._phone), _with_title(message, title)
         )

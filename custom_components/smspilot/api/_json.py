@@ -27,12 +27,17 @@ def loads_tolerant(text: str) -> object:
             raise SmsPilotResponseError(
                 f"Answer is not JSON ({first_error.msg} at position {first_error.pos})"
             ) from None
+    except (RecursionError, ValueError):
+        # Absurdly deep nesting or huge numbers: nothing SMSPilot sends.
+        raise SmsPilotResponseError("Answer is not JSON SMSPilot would send") from None
     try:
         return json.loads(repaired)
     except json.JSONDecodeError as second_error:
         raise SmsPilotResponseError(
             f"Answer is not JSON even after repair ({second_error.msg})"
         ) from None
+    except (RecursionError, ValueError):
+        raise SmsPilotResponseError("Answer is not JSON SMSPilot would send") from None
 
 
 def repair_json(text: str) -> str:

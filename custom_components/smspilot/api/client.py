@@ -331,22 +331,33 @@ class SmsPilotClient:
             _LOGGER.debug("SMSPilot %s answer not understood: %s", kind, err)
             raise
         except SmsPilotError as err:
-            self._redact_error(err)
+            self._redact_error(err, _callback_secrets(params.get("callback")))
             raise
 
-    def _redact(self, text: str) -> str:
-        """Replace the API key in `text`, should anything ever echo it."""
-        return text.replace(self._api_key, _REDACTED) if self._api_key else text
+    def _redact(self, text: str, secrets: tuple[str, ...] = ()) -> str:
+        """Replace the API key (and any other secret given) in `text`, should anything echo it."""
+        for secret in (self._api_key, *secrets):
+            if secret:
+                text = text.replace(secret, _REDACTED)
+        return text
 
-    def _redact_error(self, err: SmsPilotError) -> None:
-        """Remove the API key from every text of an API error before it leaves the client."""
-        err.message = self._redact(err.message)
+    def _redact_error(self, err: SmsPilotError, secrets: tuple[str, ...] = ()) -> None:
+        """Remove the API key and the callback address from every text of an API error."""
+        err.message = self._redact(err.message, secrets)
         err.args = (err.message,)
-        err.description = self._redact(err.description)
-        err.description_ru = self._redact(err.description_ru)
+        err.description = self._redact(err.description, secrets)
+        err.description_ru = self._redact(err.description_ru, secrets)
         err.details = MappingProxyType(
-            {key: self._redact(value) for key, value in err.details.items()}
+            {key: self._redact(value, secrets) for key, value in err.details.items()}
         )
+
+
+def _callback_secrets(callback: str | None) -> tuple[str, ...]:
+    """Return the callback address and its last path part (a webhook id) to keep out of errors."""
+    if not callback:
+        return ()
+    last = callback.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    return (callback, last) if len(last) >= 16 else (callback,)
 
 
 def _recipients(to: Recipients) -> str:
