@@ -176,6 +176,13 @@ class SmsPilotNotificationService(BaseNotificationService):
     async def async_send_message(self, message: str = "", **kwargs: Any) -> None:
         """Send the message in one request to the targets, or to the channel's recipients."""
         service = f"{NOTIFY_DOMAIN}.{self._service_name}"
+        if self._entry.state is not ConfigEntryState.LOADED:
+            # A service left behind by an unload that raced its registration must not crash.
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="account_not_loaded",
+                translation_placeholders={"account": self._entry.title},
+            )
         try:
             data: dict[str, Any] = DATA_SCHEMA(kwargs.get(ATTR_DATA) or {})
         except vol.Invalid as err:
