@@ -30,6 +30,9 @@ import aiohttp
 from custom_components.smspilot.api import SmsPilotClient
 from smspilot_emulator import DEMO_API_KEY, DEMO_USER_ID
 
+# The throwaway Home Assistant configuration is prepared as the browser suite prepares it.
+from tests_e2e.prepare_config import http_store, strip_top_level_block
+
 from .loadgen import LoadResult, percentile, run_load
 
 REPO = Path(__file__).resolve().parent.parent
@@ -51,26 +54,11 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
-def _strip_top_level_block(lines: list[str], key: str) -> list[str]:
-    """Drop a top-level YAML mapping (`key:` and its indented or blank lines)."""
-    out: list[str] = []
-    skipping = False
-    for line in lines:
-        if re.match(rf"^{re.escape(key)}:\s*(#.*)?$", line):
-            skipping = True
-            continue
-        if skipping and (not line.strip() or line[0] in " \t"):
-            continue
-        skipping = False
-        out.append(line)
-    return out
-
-
 def make_configuration(source: str, port: int) -> str:
     """Return the repository's configuration.yaml adjusted for a benchmark instance."""
     url = f"http://127.0.0.1:{port}"
     out: list[str] = []
-    for line in _strip_top_level_block(source.splitlines(), "http"):
+    for line in strip_top_level_block(source.splitlines(), "http"):
         if re.match(r"^\s+(internal_url|external_url):", line):
             continue
         # Debug logging writes a line per request; installations run without it.
@@ -80,35 +68,6 @@ def make_configuration(source: str, port: int) -> str:
             out.extend((f"  internal_url: {url}", f"  external_url: {url}"))
     out.append("bench_noop:")
     return "\n".join(out) + "\n"
-
-
-def http_store(port: int) -> dict[str, Any]:
-    """Return Home Assistant's HTTP settings store with the benchmark's port confirmed.
-
-    Since 2026 a YAML `http:` block is only a trial Home Assistant reverts after a while;
-    the confirmed ("stable") settings in storage are used as they are.
-    """
-    return {
-        "version": 2,
-        "minor_version": 2,
-        "key": "http",
-        "data": {
-            "stable": {
-                "server_port": port,
-                "server_host": ["127.0.0.1"],
-                "cors_allowed_origins": ["https://cast.home-assistant.io"],
-                "login_attempts_threshold": -1,
-                "ip_ban_enabled": True,
-                "ssl_profile": "modern",
-                "use_x_frame_options": True,
-                "created_at": "2026-01-01T00:00:00+00:00",
-                "error": None,
-                "error_message": None,
-            },
-            "pending": None,
-            "yaml_migration_done": True,
-        },
-    }
 
 
 def prepare_config(target: Path, port: int) -> None:
