@@ -10,7 +10,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import CONF_WEBHOOK_ID
-from homeassistant.core import Event, HomeAssistant, State
+from homeassistant.core import CoreState, Event, HomeAssistant, State
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
@@ -215,6 +215,23 @@ async def test_long_id_lists_are_split(
 
     assert _status_requests(emulator) == [ids[0:2], ids[2:4], ids[4:5]]
     assert _sensor_state(hass).state == "delivered"
+
+
+async def test_no_poll_while_home_assistant_stops(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    emulator: Emulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A poll that falls due during shutdown is skipped; the messages stay pending."""
+    await _send(init_integration, ["79161234500"])
+    hass.set_state(CoreState.stopping)
+    try:
+        await _tick(hass, freezer)
+    finally:
+        hass.set_state(CoreState.running)
+    assert _status_requests(emulator) == []
+    assert _tracker(init_integration).pending_count == 1
 
 
 async def test_idle_day_costs_no_status_requests(

@@ -317,6 +317,9 @@ class DeliveryTracker:
     def _start_poll(self, _now: datetime) -> None:
         """Run the poll as a task of the entry, so unloading the entry cancels it."""
         self._cancel_poll = None
+        if self.hass.is_stopping:
+            # The HTTP session closes during shutdown; the pending list is saved and resumes.
+            return
         self.entry.async_create_background_task(
             self.hass, self._async_poll(), f"{DOMAIN} status poll {self.entry.entry_id}"
         )
