@@ -215,30 +215,20 @@ class SmsPilotMessenger:
         request: Callable[[], Awaitable[SendResult]]
         parts = 1
         match kind:
-            case MessageKind.SMS:
-                parts = check_sms_text(text).parts
-                sms_sender = self._sms_sender(sender)
-                sms_at, sms_ttl = check_send_at(send_at), check_ttl(ttl)
-                request = lambda: self._client.send_sms(  # noqa: E731
+            case MessageKind.SMS | MessageKind.VOICE:
+                # SMS and voice calls take the same request; only text and sender rules differ.
+                if kind is MessageKind.SMS:
+                    parts = check_sms_text(text).parts
+                    send = partial(self._client.send_sms, sender=self._sms_sender(sender))
+                else:
+                    check_voice_text(text)
+                    send = partial(self._client.send_voice, sender=check_voice_sender(sender))
+                request = partial(
+                    send,
                     phones,
                     text,
-                    sender=sms_sender,
-                    send_at=sms_at,
-                    ttl=sms_ttl,
-                    test=test,
-                    callback=callback,
-                    callback_method="post",
-                )
-            case MessageKind.VOICE:
-                check_voice_text(text)
-                voice = check_voice_sender(sender)
-                call_at, call_ttl = check_send_at(send_at), check_ttl(ttl)
-                request = lambda: self._client.send_voice(  # noqa: E731
-                    phones,
-                    text,
-                    sender=voice,
-                    send_at=call_at,
-                    ttl=call_ttl,
+                    send_at=check_send_at(send_at),
+                    ttl=check_ttl(ttl),
                     test=test,
                     callback=callback,
                     callback_method="post",
