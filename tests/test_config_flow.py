@@ -202,40 +202,6 @@ async def test_reauth_replaces_key(
     assert mock_config_entry.data[CONF_API_URL] == emulator.api_url
 
 
-@pytest.mark.parametrize("cause", CAUSES)
-async def test_reauth_errors_recover(
-    hass: HomeAssistant, emulator: Emulator, mock_config_entry: MockConfigEntry, cause: str
-) -> None:
-    """Reauth shows each error and then accepts a working key."""
-    mock_config_entry.add_to_hass(hass)
-    expected = await _break_with(emulator, cause)
-    key = "WRONGKEY" if cause == "wrong_key" else DEMO_API_KEY
-    result = await mock_config_entry.start_reauth_flow(hass)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_API_KEY: key})
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == expected
-    _repair(emulator)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_API_KEY: DEMO_API_KEY}
-    )
-    assert result["reason"] == "reauth_successful"
-
-
-async def test_reauth_refuses_other_account(
-    hass: HomeAssistant, emulator: Emulator, mock_config_entry: MockConfigEntry
-) -> None:
-    """A key of another account does not replace the stored one."""
-    mock_config_entry.add_to_hass(hass)
-    emulator.add_account(api_key=OTHER_KEY, user_id=777)
-    result = await mock_config_entry.start_reauth_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_API_KEY: OTHER_KEY}
-    )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "wrong_account"
-    assert mock_config_entry.data[CONF_API_KEY] == DEMO_API_KEY
-
-
 async def test_reconfigure_changes_key(
     hass: HomeAssistant, emulator: Emulator, mock_config_entry: MockConfigEntry
 ) -> None:
@@ -276,15 +242,31 @@ async def test_reconfigure_changes_address(
     assert mock_config_entry.data[CONF_API_URL] == emulator.api_url
 
 
+# Reauth and reconfigure check the key the same way; each must show it.
+KEY_FLOWS = {"reauth": "reauth_successful", "reconfigure": "reconfigure_successful"}
+
+
+async def _start_key_flow(hass: HomeAssistant, entry: MockConfigEntry, flow: str) -> dict[str, Any]:
+    """Start the reauth or reconfigure flow of an entry."""
+    if flow == "reauth":
+        return await entry.start_reauth_flow(hass)
+    return await entry.start_reconfigure_flow(hass)
+
+
+@pytest.mark.parametrize("flow", KEY_FLOWS)
 @pytest.mark.parametrize("cause", CAUSES)
-async def test_reconfigure_errors_recover(
-    hass: HomeAssistant, emulator: Emulator, mock_config_entry: MockConfigEntry, cause: str
+async def test_key_flow_errors_recover(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    mock_config_entry: MockConfigEntry,
+    cause: str,
+    flow: str,
 ) -> None:
-    """Reconfigure shows each error and then accepts a working key."""
+    """Reauth and reconfigure show each error and then accept a working key."""
     mock_config_entry.add_to_hass(hass)
     expected = await _break_with(emulator, cause)
     key = "WRONGKEY" if cause == "wrong_key" else DEMO_API_KEY
-    result = await mock_config_entry.start_reconfigure_flow(hass)
+    result = await _start_key_flow(hass, mock_config_entry, flow)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_API_KEY: key})
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == expected
@@ -292,16 +274,17 @@ async def test_reconfigure_errors_recover(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_API_KEY: DEMO_API_KEY}
     )
-    assert result["reason"] == "reconfigure_successful"
+    assert result["reason"] == KEY_FLOWS[flow]
 
 
-async def test_reconfigure_refuses_other_account(
-    hass: HomeAssistant, emulator: Emulator, mock_config_entry: MockConfigEntry
+@pytest.mark.parametrize("flow", KEY_FLOWS)
+async def test_key_flow_refuses_other_account(
+    hass: HomeAssistant, emulator: Emulator, mock_config_entry: MockConfigEntry, flow: str
 ) -> None:
-    """Reconfigure refuses a key of another account."""
+    """A key of another account does not replace the stored one."""
     mock_config_entry.add_to_hass(hass)
     emulator.add_account(api_key=OTHER_KEY, user_id=777)
-    result = await mock_config_entry.start_reconfigure_flow(hass)
+    result = await _start_key_flow(hass, mock_config_entry, flow)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_API_KEY: OTHER_KEY}
     )
