@@ -14,7 +14,6 @@ from .texts import (
     BLOCKED_STATUS,
     BLOCKED_STATUS_RU,
     ERRORS,
-    INVALID_PHONE_LENGTH,
     USER_BLOCKED,
     ApiError,
     error_code_value,
@@ -63,6 +62,8 @@ def message_attributes(message: Message) -> dict[str, str]:
         "operator": message.operator,
         "message": message.text,
     }
+    if message.sender_orig is not None:
+        attributes["sender_orig"] = message.sender_orig
     if message.send_at is not None:
         attributes["send_datetime"] = format_time(message.send_at)
     if message.ttl is not None:
@@ -126,7 +127,8 @@ def error_body(error: ApiError, ip: str) -> dict[str, object]:
     if error.code == USER_BLOCKED:
         details["status"] = BLOCKED_STATUS
         details["status_ru"] = BLOCKED_STATUS_RU
-    if error.code == INVALID_PHONE_LENGTH and error.phone is not None:
+    if error.phone is not None:
+        # 215 (invalid phone length) and 227 (2WAY spam protection) name the phone.
         details["phone"] = error.phone
     details["ip"] = ip
     return {"error": details}

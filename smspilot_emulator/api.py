@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -42,9 +42,11 @@ from .texts import (
     INVALID_SENDER,
     INVALID_SINCE,
     INVALID_TTL,
+    LOOP_PROTECTION,
     NOT_ENOUGH_MONEY,
     PHONE_IN_BLACK_LIST,
     SENDER_NOT_ALLOWED,
+    SPAM_PROTECTION_SURVEY,
     TEXT_IS_ADVERTISEMENT,
     UNDELIVERABLE,
     USER_BLOCKED,
@@ -99,6 +101,9 @@ class _SendOptions:
 
     kind: MessageKind
     sender: str
+    # Set when SMSPilot replaces the `from` asked for (2WAY: the shared number).
+    sender_orig: str | None
+    service_number: str | None
     send_at: datetime | None
     scheduled: bool
     ttl: int | None
@@ -106,10 +111,25 @@ class _SendOptions:
     callback_method: str
 
 
-def handle_api_request(store: Store, params: Mapping[str, str], ip: str) -> Answer:
-    """Answer one /api.php request; refusals become `{"error": ...}` answers."""
+def _never() -> bool:
+    """Report that no loop-protection fault is switched on."""
+    return False
+
+
+def handle_api_request(
+    store: Store,
+    params: Mapping[str, str],
+    ip: str,
+    *,
+    loop_protection: Callable[[], bool] = _never,
+) -> Answer:
+    """Answer one /api.php request; refusals become `{"error": ...}` answers.
+
+    `loop_protection` is asked once per valid send about to be stored: True refuses it with
+    error 243 (it uses up one request of the loop-protection fault).
+    """
     try:
-        return _ApiRequest(store, params).answer()
+        return _ApiRequest(store, params, loop_protection).answer()
     except ApiError as error:
         return Answer(kind=AnswerKind.ERROR, body=error_body(error, ip))
 
@@ -117,10 +137,13 @@ def handle_api_request(store: Store, params: Mapping[str, str], ip: str) -> Answ
 class _ApiRequest:
     """One authenticated API request being answered."""
 
-    def __init__(self, store: Store, params: Mapping[str, str]) -> None:
-        """Keep the store and the request's merged parameters."""
+    def __init__(
+        self, store: Store, params: Mapping[str, str], loop_protection: Callable[[], bool]
+    ) -> None:
+        """Keep the store, the request's merged parameters and the loop-protection switch."""
         self.store = store
         self.params = params
+        self.loop_protection = loop_protection
 
     def answer(self) -> Answer:
         """Authenticate, then dispatch on the parameter that names the request."""
@@ -163,6 +186,10 @@ class _ApiRequest:
         if len(errors) > len(drafts) - len(errors):
             phone, code = errors[0]
             raise ApiError(code, phone=phone if code == INVALID_PHONE_LENGTH else None)
+        if options.kind is MessageKind.TWO_WAY and not account.survey_template:
+            # Free text from 2WAY needs a survey/voting template; the error names a phone.
+            first_valid = next(phone for phone, code in drafts if code is None)
+            raise ApiError(SPAM_PROTECTION_SURVEY, phone=first_valid)
         parts = parts_for(options.kind, text)
         prices = self.store.prices
         costs = [
@@ -172,6 +199,8 @@ class _ApiRequest:
         cost = sum(costs, Decimal(0))
         if is_flag_set(self.params, "cost"):
             return Answer(kind=AnswerKind.COST, body={"cost": money(cost)})
+        if self.loop_protection():
+            raise ApiError(LOOP_PROTECTION)
         if cost > account.balance:
             raise ApiError(NOT_ENOUGH_MONEY)
         test = is_flag_set(self.params, "test")
@@ -250,6 +279,8 @@ class _ApiRequest:
             phone=phone,
             text=text,
             sender=options.sender,
+            sender_orig=options.sender_orig,
+            service_number=options.service_number,
             price=price,
             parts=parts,
             status=status,
@@ -281,9 +312,16 @@ class _ApiRequest:
         if callback is not None and not _is_http_url(callback):
             raise ApiError(INVALID_CALLBACK)
         method = self.params.get("callback_method", "").strip().lower()
+        sender_orig = service_number = None
+        if kind is MessageKind.TWO_WAY:
+            # "SMS придёт от сервисного номера": the shared number replaces 2WAY.
+            sender_orig, service_number = sender, self.store.shared_number
+            sender = service_number
         return _SendOptions(
             kind=kind,
             sender=sender,
+            sender_orig=sender_orig,
+            service_number=service_number,
             send_at=send_at,
             scheduled=scheduled,
             ttl=self._ttl(),

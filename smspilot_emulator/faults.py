@@ -1,4 +1,4 @@
-"""Fault switches that make the API misbehave: latency, HTTP 500, non-JSON, dropped connections."""
+"""Fault switches: latency, HTTP 500, non-JSON, dropped connections, loop protection (243)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ class FaultKind(StrEnum):
     HTTP_500 = "http_500"
     NON_JSON = "non_json"
     DROP_CONNECTION = "drop_connection"
+    # Error 243 for the next sends (SMS, 2WAY, calls, number checks; not cost=1 estimates):
+    # counted only by sends that would otherwise be stored.
+    LOOP_PROTECTION = "loop_protection"
 
 
 DEFAULT_LATENCY_SECONDS = 1.0
@@ -43,7 +46,10 @@ class FaultSwitches:
         self._faults: dict[FaultKind, Fault] = {}
 
     def set(self, kind: str, count: int | None = None, *, seconds: float | None = None) -> Fault:
-        """Switch a fault on for the next `count` API requests (None: until cleared)."""
+        """Switch a fault on for the next `count` API requests (None: until cleared).
+
+        Loop protection counts only the sends it refuses.
+        """
         fault_kind = FaultKind(kind)
         if count is not None and count < 1:
             raise ValueError("count must be at least 1, or None for until cleared")
@@ -65,7 +71,7 @@ class FaultSwitches:
         return list(self._faults.values())
 
     def take(self) -> FaultPlan:
-        """Decide the faults for one API request, using up counted ones."""
+        """Decide the transport faults for one API request, using up counted ones."""
         delay = 0.0
         breakage: FaultKind | None = None
         latency = self._use(FaultKind.LATENCY)
@@ -78,6 +84,10 @@ class FaultSwitches:
                 breakage = kind
                 break
         return FaultPlan(delay=delay, breakage=breakage)
+
+    def consume(self, kind: FaultKind) -> bool:
+        """Use one request's worth of a fault; return True when it was switched on."""
+        return self._use(kind) is not None
 
     def _use(self, kind: FaultKind) -> Fault | None:
         """Use one request's worth of a fault; forget it when its count runs out."""

@@ -16,6 +16,8 @@ GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
 
 GSM7_SINGLE, GSM7_PART = 160, 153
 UCS2_SINGLE, UCS2_PART = 70, 67
+# Characters above this code point take a surrogate pair: two UTF-16 code units.
+BMP_LAST = 0xFFFF
 
 
 class MessageKind(StrEnum):
@@ -36,24 +38,35 @@ class MessageKind(StrEnum):
 
 
 def count_parts(text: str) -> int:
-    """Return how many SMS parts a text takes (GSM-7 160/153, otherwise UCS-2 70/67)."""
-    septets = 0
-    for char in text:
-        if char in GSM7_BASIC:
-            septets += 1
-        elif char in GSM7_EXTENSION:
-            septets += 2
-        else:
-            # A single non-GSM character switches the whole text to UCS-2.
-            return _parts(len(text), UCS2_SINGLE, UCS2_PART)
-    return _parts(septets, GSM7_SINGLE, GSM7_PART)
+    """Return how many SMS parts a text takes (GSM-7 160/153, otherwise UCS-2 70/67).
+
+    GSM-7 counts septets, an extension character taking two (escape + character). One
+    character outside GSM-7 makes the whole text UCS-2, counted in UTF-16 code units, so a
+    character beyond the Basic Multilingual Plane (an emoji) takes two. A long text is cut
+    into parts without splitting an escape pair or a surrogate pair. An empty text takes none.
+    """
+    if all(char in GSM7_BASIC or char in GSM7_EXTENSION for char in text):
+        sizes = [2 if char in GSM7_EXTENSION else 1 for char in text]
+        return _parts(sizes, GSM7_SINGLE, GSM7_PART)
+    sizes = [2 if ord(char) > BMP_LAST else 1 for char in text]
+    return _parts(sizes, UCS2_SINGLE, UCS2_PART)
 
 
-def _parts(length: int, single: int, part: int) -> int:
-    """Split a length into parts: one if it fits a single SMS, else ceil(length / part)."""
-    if length <= single:
+def _parts(sizes: list[int], single: int, part: int) -> int:
+    """Count parts: one if everything fits a single SMS, else fill `part`-unit parts in order."""
+    total = sum(sizes)
+    if total == 0:
+        return 0
+    if total <= single:
         return 1
-    return -(-length // part)
+    parts, used = 1, 0
+    for size in sizes:
+        # A character that does not fit whole starts the next part.
+        if used + size > part:
+            parts += 1
+            used = 0
+        used += size
+    return parts
 
 
 @dataclass(slots=True, kw_only=True)

@@ -18,10 +18,14 @@ from .control import add_control_routes
 from .delivery import Courier
 from .faults import Fault, FaultKind, FaultSwitches
 from .formats import render
+from .inbound import InboundNotRoutedError, route_shared
 from .pricing import Prices
 from .state import (
+    DEFAULT_INBOUND_NUMBER,
     DEMO_API_KEY,
     STATUS_ACCEPTED,
+    STATUS_ERROR,
+    STATUS_NOT_DELIVERED,
     STATUS_SCHEDULED,
     STATUS_SENT_TO_OPERATOR,
     Account,
@@ -36,7 +40,6 @@ from .state import (
 
 LOGGER = logging.getLogger(__package__)
 API_PATH = "/api.php"
-DEFAULT_INBOUND_NUMBER = "79533984570"
 # In-flight requests get this long to finish when the emulator closes.
 SHUTDOWN_TIMEOUT = 2.0
 NON_JSON_BODY = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
@@ -120,6 +123,16 @@ class Emulator:
         self._store.undeliverable = set(phones)
 
     @property
+    def shared_number(self) -> str:
+        """The shared service number: 2WAY SMS come from it, prefixed SMS to it are routed."""
+        return self._store.shared_number
+
+    @shared_number.setter
+    def shared_number(self, number: str) -> None:
+        """Change the shared number (2WAY SMS already sent keep the number they came from)."""
+        self._store.shared_number = number
+
+    @property
     def faults(self) -> list[Fault]:
         """The faults currently switched on."""
         return self._faults.active
@@ -166,8 +179,14 @@ class Emulator:
         phone: str = "79161234567",
         blocked: bool = False,
         inbound_webhook_url: str | None = None,
+        prefix: str | None = None,
+        survey_template: bool = True,
     ) -> Account:
-        """Add an account reachable by `api_key`; raises ValueError if the key is taken."""
+        """Add an account reachable by `api_key`; raises ValueError if the key is taken.
+
+        `prefix` (default: the user id) routes SMS to the shared number; without a
+        `survey_template` a 2WAY send of free text is refused with error 227.
+        """
         if api_key in self._store.accounts:
             raise ValueError("An account with this API key already exists")
         if user_id is None:
@@ -183,6 +202,8 @@ class Emulator:
             phone=phone,
             blocked=blocked,
             inbound_webhook_url=inbound_webhook_url,
+            prefix=prefix or "",
+            survey_template=survey_template,
         )
         self._store.accounts[api_key] = account
         return account
@@ -251,11 +272,61 @@ class Emulator:
     async def inject_inbound(
         self, api_key: str, phone: str, message: str, num: str = DEFAULT_INBOUND_NUMBER
     ) -> InboundRecord:
-        """Receive an SMS for an account; POST it to the account's webhook, if any, and wait."""
+        """Receive an SMS for an account; POST it to the account's webhook, if any, and wait.
+
+        Any number but the shared one is the account's own and always reaches it. An SMS to
+        the shared number (`shared_number`) goes where SMSPilot sends it: to the account whose
+        2WAY SMS that phone last got, else to the account whose prefix is the text's first
+        word (the prefix removed). When that is not this account, InboundNotRoutedError is
+        raised (with the route it took instead, after delivering it there).
+        """
         account = self._store.accounts.get(api_key)
         if account is None:
             raise KeyError("No account with this API key")
-        record = self._store.new_inbound(phone, message, num)
+        if num != self._store.shared_number:
+            return await self._deliver_inbound(account, phone, message, num)
+        route = route_shared(self._store, num, phone, message, prefer=account)
+        if route is None:
+            raise InboundNotRoutedError(
+                "The SMS to the shared number answers no 2WAY SMS and starts with no prefix"
+            )
+        record = await self._deliver_inbound(route.account, phone, route.text, num)
+        if route.account is not account:
+            raise InboundNotRoutedError(
+                f"The SMS to the shared number went to user {route.account.user_id} "
+                f"({route.reason.value})",
+                route,
+            )
+        return record
+
+    async def reply(self, server_id: int, message: str) -> InboundRecord:
+        """Let the subscriber answer a 2WAY SMS: an inbound SMS from its phone to its number.
+
+        The answer is routed like every SMS to the shared number, so it reaches the account
+        whose 2WAY SMS to that phone is the newest (normally this SMS's), text unchanged.
+        Raises KeyError for an unknown id, ValueError for a message that is not a 2WAY SMS or
+        that the subscriber never gets (refused, scheduled, or undeliverable).
+        """
+        sms = self._store.messages.get(server_id)
+        if sms is None:
+            raise KeyError("No message with this server id")
+        if sms.service_number is None:
+            raise ValueError("Only a 2WAY SMS can be answered")
+        if (
+            sms.status in (STATUS_ERROR, STATUS_SCHEDULED)
+            or sms.final_status == STATUS_NOT_DELIVERED
+        ):
+            raise ValueError("The subscriber does not get this 2WAY SMS")
+        route = route_shared(self._store, sms.service_number, sms.phone, message)
+        # This SMS is answerable, so the 2WAY rule always finds an account.
+        account = route.account if route is not None else self._store.accounts[sms.api_key]
+        return await self._deliver_inbound(account, sms.phone, message, sms.service_number)
+
+    async def _deliver_inbound(
+        self, account: Account, phone: str, text: str, num: str
+    ) -> InboundRecord:
+        """Put an inbound SMS into an account's mailbox and POST it to its webhook, if any."""
+        record = self._store.new_inbound(phone, text, num)
         account.mailbox.append(record)
         if account.inbound_webhook_url:
             # The field names and order of SMSPilot's real inbound POST.
@@ -277,6 +348,7 @@ class Emulator:
         return {
             "api_url": self.api_url if self._port is not None else None,
             "status_delays": list(self.status_delays),
+            "shared_number": self._store.shared_number,
             "accounts": [
                 {
                     "api_key": _masked(account.api_key),
@@ -285,6 +357,8 @@ class Emulator:
                     "blocked": account.blocked,
                     "senders": list(account.senders),
                     "inbound_webhook_url": account.inbound_webhook_url,
+                    "prefix": account.prefix,
+                    "survey_template": account.survey_template,
                     "messages": len(account.message_ids),
                     "inbound": len(account.mailbox),
                     "inbound_unseen": sum(1 for record in account.mailbox if not record.seen),
@@ -334,7 +408,12 @@ class Emulator:
                 return web.Response(text=NON_JSON_BODY, content_type="text/html")
             case _:
                 pass
-        answer = handle_api_request(self._store, params, request.remote or "127.0.0.1")
+        answer = handle_api_request(
+            self._store,
+            params,
+            request.remote or "127.0.0.1",
+            loop_protection=lambda: self._faults.consume(FaultKind.LOOP_PROTECTION),
+        )
         if answer.packet:
             self._schedule(answer.packet)
         if answer.kind is AnswerKind.ERROR:

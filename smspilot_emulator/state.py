@@ -26,6 +26,12 @@ FIRST_SERVER_ID = 182_300_000
 FIRST_INBOUND_ID = 54_321
 FIRST_USER_ID = 10_001
 
+# Service numbers from the document's inbound examples. Inbound SMS arrive on a number of the
+# account's own unless a test names another; 2WAY SMS go out from the shared number, where an
+# SMS reaches an account only as an answer to its 2WAY SMS or when it starts with its prefix.
+DEFAULT_INBOUND_NUMBER = "79533984570"
+SHARED_NUMBER = "79581000255"
+
 type Clock = Callable[[], datetime]
 
 
@@ -77,11 +83,21 @@ class Account:
     phone: str
     blocked: bool = False
     inbound_webhook_url: str | None = None
+    # The first word an SMS to the shared number needs to reach this account: by default the
+    # user code (contract number, the user id). Emptied after creation, it matches nothing.
+    prefix: str = ""
+    # Whether the account has a template marked survey/voting: without one, 2WAY is error 227.
+    survey_template: bool = True
     tariff_id: int = 5
     registered: datetime = field(default_factory=utc_now)
     mailbox: list[InboundRecord] = field(default_factory=list)
     # Server ids in creation order, so "recent" and "all" never scan other accounts.
     message_ids: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        """Give the account its user code as the prefix when none was set."""
+        if not self.prefix:
+            self.prefix = str(self.user_id)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -105,6 +121,10 @@ class Message:
     final_error: int | None = None
     send_at: datetime | None = None
     ttl: int | None = None
+    # The `from` asked for when SMSPilot replaced it (2WAY goes out from the shared number).
+    sender_orig: str | None = None
+    # The number a subscriber answers to: set for 2WAY SMS only.
+    service_number: str | None = None
     callback: str | None = None
     callback_method: str = "get"
     country: str = ""
@@ -129,6 +149,9 @@ class Store:
     prices: Prices = field(default_factory=Prices)
     blacklist: set[str] = field(default_factory=lambda: {"79999999999"})
     undeliverable: set[str] = field(default_factory=lambda: {"79000000000"})
+    shared_number: str = SHARED_NUMBER
+    # The newest 2WAY SMS not refused, by (service number, phone): where an answer goes.
+    two_way_latest: dict[tuple[str, str], int] = field(default_factory=dict)
     next_server_id: int = FIRST_SERVER_ID
     next_inbound_id: int = FIRST_INBOUND_ID
     next_user_id: int = FIRST_USER_ID
@@ -166,6 +189,8 @@ class Store:
         for message in packet:
             self.messages[message.server_id] = message
             account.message_ids.append(message.server_id)
+            if message.service_number is not None and message.error is None:
+                self.two_way_latest[message.service_number, message.phone] = message.server_id
         self.packets[packet[0].packet_id] = [message.server_id for message in packet]
 
 
@@ -180,6 +205,8 @@ def demo_account() -> Account:
         email="info@example.com",
         name=" Иванов Сергей Николаевич ",
         phone="79087964781",
+        # SMSPilot's prefix is the user code (contract number): 5671 in the user-info example.
+        prefix=str(DEMO_USER_ID),
         tariff_id=5,
         registered=datetime(2010, 6, 3, 9, 45, 41, tzinfo=UTC),
     )

@@ -26,7 +26,9 @@ SENDER_NOT_ALLOWED = 116
 PHONE_IN_BLACK_LIST = 212
 INVALID_PHONE_LENGTH = 215
 TEXT_IS_ADVERTISEMENT = 223
+SPAM_PROTECTION_SURVEY = 227
 NOT_ENOUGH_MONEY = 241
+LOOP_PROTECTION = 243
 INVALID_SEND_DATETIME = 250
 INVALID_CALLBACK = 260
 INVALID_TTL = 270
@@ -91,9 +93,23 @@ ERRORS: dict[int, ErrorText] = {
             description_ru="Текст является рекламой",
         ),
         ErrorText(
+            # The 2WAY section's texts; its JSON example writes "опросов\голосований", not
+            # valid JSON, where the XML example has the slash used here.
+            code=SPAM_PROTECTION_SURVEY,
+            description="Spam protection (SURVEY)",
+            description_ru="Защита от спама (для опросов/голосований нужен спец. шаблон)",
+        ),
+        ErrorText(
             code=NOT_ENOUGH_MONEY,
             description="You don't have enough money",
             description_ru="Нет денег",
+        ),
+        ErrorText(
+            # Only the change log names it: "243: LOOP PROTECTION - сработала защита от
+            # дубликатов".
+            code=LOOP_PROTECTION,
+            description="Loop protection",
+            description_ru="Сработала защита от дубликатов",
         ),
         ErrorText(
             code=INVALID_SEND_DATETIME,
@@ -145,7 +161,7 @@ class ApiError(Exception):
     """A request the emulated API refuses with one SMSPilot error code."""
 
     def __init__(self, code: int, *, phone: str | None = None) -> None:
-        """Remember the code and, for phone errors, the phone the document echoes back."""
+        """Remember the code and, for errors the document shows with one, the phone."""
         super().__init__(f"SMSPilot error {code}")
         self.code = code
         self.phone = phone

@@ -16,10 +16,13 @@ import time
 from typing import Any
 
 from aiohttp import ClientConnectionError, ClientSession, web
+from hypothesis import example, given, settings, strategies as st
 import pytest
 
+from custom_components.smspilot.api.text import count_sms_parts
 from smspilot_emulator import DEMO_API_KEY, DEMO_USER_ID, Emulator, Prices
 from smspilot_emulator.__main__ import build_parser, parse_status_delays, serve
+from smspilot_emulator.pricing import GSM7_BASIC, GSM7_EXTENSION, count_parts
 
 BLACKLISTED = "79999999999"
 UNDELIVERABLE = "79000000000"
@@ -293,6 +296,15 @@ async def test_other_kinds_are_priced_and_stored(
         ("{" * 80, "79087964781", "1.31"),
         ("{" * 81, "79087964781", "2.62"),
         ("a" * 10, "4915112345678", "2.21"),
+        # An emoji is two UTF-16 code units: 35 fill one SMS, 40 (80 units) need two parts.
+        ("😀" * 35, "79087964781", "1.31"),
+        ("😀" * 36, "79087964781", "2.62"),
+        ("😀" * 40, "79087964781", "2.62"),
+        ("😀" * 67, "79087964781", "3.93"),
+        # A character is never split: an escape or surrogate pair that does not fit whole
+        # starts the next part, so 306 septets or 134 units need three parts, not two.
+        ("a" * 152 + "{" + "a" * 152, "79087964781", "3.93"),
+        ("я" * 66 + "😀" + "я" * 66, "79087964781", "3.93"),
     ],
 )
 async def test_cost_counts_parts(
@@ -301,6 +313,34 @@ async def test_cost_counts_parts(
     assert await api(session, emulator, send=text, to=phone, cost="1") == {"cost": cost}
     assert emulator.messages == {}
     assert emulator.accounts[DEMO_API_KEY].balance == Decimal("2934.76")
+
+
+CYRILLIC = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ"
+EMOJI = "😀👍🎉🚀❤️🇷🇺👨‍👩‍👧"
+SMS_CHARACTERS = st.one_of(
+    st.sampled_from(sorted(GSM7_BASIC)),
+    st.sampled_from(sorted(GSM7_EXTENSION)),
+    st.sampled_from(CYRILLIC),
+    st.sampled_from(EMOJI),
+    st.characters(codec="utf-8"),
+)
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@given(
+    st.one_of(
+        # Pure GSM-7 (extension characters included), and texts mixing everything.
+        st.text(st.sampled_from(sorted(GSM7_BASIC | GSM7_EXTENSION)), max_size=500),
+        st.text(SMS_CHARACTERS, max_size=400),
+    )
+)
+@example("😀" * 40)
+@example("a" * 152 + "{" + "a" * 152)
+@example("я" * 66 + "😀" + "я" * 66)
+@example("")
+def test_parts_agree_with_the_integration(text: str) -> None:
+    """The emulator bills the parts the integration counts, for any text."""
+    assert count_parts(text) == count_sms_parts(text).parts
 
 
 async def test_prices_can_be_changed(session: ClientSession, emulator: Emulator) -> None:
