@@ -1,6 +1,7 @@
 """Run every benchmark, print the table and write it to docs/benchmarks.md.
 
-python -m benchmarks [--quick] [--no-write]   (benchmarks/run sets up the environment first)
+python -m benchmarks [--quick] [--no-write] [--only twilio]
+(benchmarks/run sets up the environment first)
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 import time
 from typing import Any
 
-from . import live, machine
+from . import live, machine, twilio
 from .report import Row, render
 
 REPO = Path(__file__).resolve().parent.parent
@@ -74,6 +75,11 @@ async def run_live(quick: bool) -> dict[str, Any]:
     }
 
 
+def run_twilio(quick: bool) -> dict[str, Any]:
+    """Compare our webhook with core twilio's in their own Home Assistant (recorder off)."""
+    return asyncio.run(twilio.measure(quick))
+
+
 def _n(value: float) -> str:
     """Format a count with thousands separators."""
     return f"{value:,.0f}"
@@ -92,6 +98,78 @@ def _duration(seconds: float) -> str:
 def _kib(size: float) -> str:
     """Format bytes in KiB or MiB."""
     return f"{size / 1024 / 1024:.2f} MiB" if size >= 1024 * 1024 else f"{size / 1024:.0f} KiB"
+
+
+SHAPE_LABELS = {"one": "one at a time", "concurrent": "16 concurrent"}
+TWILIO_IS = "core twilio webhook, same Home Assistant, recorder off; median of 3 runs"
+
+
+def _signed_ms(value: float) -> str:
+    """Format milliseconds that may be negative (announced before the answer)."""
+    return f"{value:+.1f} ms" if abs(value) < 100 else f"{value:+,.0f} ms"
+
+
+def _announced(figures: dict[str, Any]) -> str:
+    """Format SMS announced per second, with the share announced when some were missed."""
+    text = f"{_n(figures['announced_per_second'])} SMS/s"
+    if figures["announced_all"] < figures["requests_all"]:
+        text += f" ({figures['announced_all']:,} of {figures['requests_all']:,} announced)"
+    return text
+
+
+def build_twilio_rows(measured: dict[str, Any]) -> list[Row]:
+    """Turn the twilio comparison's medians into rows (ratio: ours / twilio)."""
+    rows: list[Row] = []
+    for shape, label in SHAPE_LABELS.items():
+        ours = measured["median"][shape]["ours"]
+        base = measured["median"][shape]["twilio"]
+        rows.extend(
+            (
+                Row(
+                    f"Inbound SMS vs twilio, {label}: requests answered",
+                    f"{_n(ours['requests_per_second'])} req/s",
+                    f"{_n(base['requests_per_second'])} req/s",
+                    TWILIO_IS,
+                    ours["requests_per_second"] / base["requests_per_second"],
+                ),
+                Row(
+                    f"Inbound SMS vs twilio, {label}: answer latency p50",
+                    _ms(ours["latency_p50"]),
+                    _ms(base["latency_p50"]),
+                    TWILIO_IS,
+                    ours["latency_p50"] / base["latency_p50"],
+                ),
+                Row(
+                    f"Inbound SMS vs twilio, {label}: SMS announced",
+                    _announced(ours),
+                    _announced(base),
+                    TWILIO_IS,
+                    ours["announced_per_second"] / base["announced_per_second"],
+                ),
+                Row(
+                    f"Inbound SMS vs twilio, {label}: request sent → SMS announced, p50 / p99",
+                    f"{_ms(ours['to_announce_p50'])} / {_ms(ours['to_announce_p99'])}",
+                    f"{_ms(base['to_announce_p50'])} / {_ms(base['to_announce_p99'])}",
+                    TWILIO_IS,
+                    ours["to_announce_p50"] / base["to_announce_p50"],
+                ),
+                Row(
+                    f"Inbound SMS vs twilio, {label}: event-loop CPU per SMS",
+                    f"{ours['cpu_ms_per_sms'] * 1000:,.0f} µs",
+                    f"{base['cpu_ms_per_sms'] * 1000:,.0f} µs",
+                    TWILIO_IS,
+                    ours["cpu_ms_per_sms"] / base["cpu_ms_per_sms"],
+                ),
+                Row(
+                    f"Inbound SMS vs twilio, {label}: answer → SMS announced, p50 / p99",
+                    f"{_signed_ms(ours['lag_p50'])} / {_signed_ms(ours['lag_p99'])}",
+                    f"{_signed_ms(base['lag_p50'])} / {_signed_ms(base['lag_p99'])}",
+                    "twilio fires its event before answering (negative: announced first)",
+                    None,
+                ),
+            )
+        )
+    return rows
 
 
 def build_rows(sim: dict[str, Any], measured: dict[str, Any]) -> list[Row]:
@@ -150,6 +228,8 @@ def build_rows(sim: dict[str, Any], measured: dict[str, Any]) -> list[Row]:
             )
             for point in ("p50", "p99")
         )
+    if "twilio" in measured:
+        rows.extend(build_twilio_rows(measured["twilio"]))
     action = measured["action"]
     rows.extend(
         Row(
@@ -195,23 +275,46 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--quick", action="store_true", help="fewer requests (a smoke run)")
     parser.add_argument("--no-write", action="store_true", help=f"do not write {DOC.name}")
+    parser.add_argument(
+        "--only",
+        choices=("twilio",),
+        help=f"run only these rows (prints them; never writes {DOC.name})",
+    )
     args = parser.parse_args()
     started = time.monotonic()
     OUT.mkdir(parents=True, exist_ok=True)
     facts = machine.describe()
+    if args.only == "twilio":
+        print("==> our webhook against core twilio's, one Home Assistant, recorder off", flush=True)
+        compared = run_twilio(args.quick)
+        (OUT / "twilio.json").write_text(json.dumps(compared, indent=2), encoding="utf-8")
+        facts["load_end"] = f"{os.getloadavg()[0]:.1f}"
+        print(
+            render(
+                facts,
+                build_twilio_rows(compared),
+                statuses=_twilio_statuses(compared),
+                log_problems=compared["log_problems"],
+                seconds=time.monotonic() - started,
+            )
+        )
+        return 0
     print("==> simulated days and store memory (Home Assistant test harness)", flush=True)
     sim = run_simulations()
     print("==> real Home Assistant process, emulator and load generator on loopback", flush=True)
     measured = asyncio.run(run_live(args.quick))
+    print("==> our webhook against core twilio's, one Home Assistant, recorder off", flush=True)
+    measured["twilio"] = run_twilio(args.quick)
     (OUT / "live.json").write_text(json.dumps(measured, indent=2), encoding="utf-8")
     facts["load_end"] = f"{os.getloadavg()[0]:.1f}"
     rows = build_rows(sim, measured)
     statuses = {name: data["statuses"] for name, data in measured["webhook"].items()}
+    statuses.update(_twilio_statuses(measured["twilio"]))
     text = render(
         facts,
         rows,
         statuses=statuses,
-        log_problems=measured["log_problems"],
+        log_problems=measured["log_problems"] + measured["twilio"]["log_problems"],
         seconds=time.monotonic() - started,
     )
     print(text)
@@ -219,6 +322,17 @@ def main() -> int:
         DOC.write_text(text, encoding="utf-8")
         print(f"written to {DOC.relative_to(REPO)}")
     return 0
+
+
+def _twilio_statuses(compared: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Return the answers of the twilio comparison's runs, by integration (warm-up left out)."""
+    totals: dict[str, dict[str, int]] = {}
+    for by_name in compared["median"].values():
+        for name, figures in by_name.items():
+            codes = totals.setdefault(f"{name} (vs twilio)", {})
+            for code, count in figures["statuses"].items():
+                codes[code] = codes.get(code, 0) + count
+    return totals
 
 
 if __name__ == "__main__":

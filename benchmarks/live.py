@@ -54,11 +54,48 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
-def make_configuration(source: str, port: int) -> str:
+# Top-level blocks a configuration without the recorder must drop: these need it.
+RECORDER_BLOCKS = ("recorder", "default_config", "history", "logbook")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Profile:
+    """What one benchmark instance runs besides the repository's configuration."""
+
+    # Names its log in benchmarks/out.
+    name: str = "main"
+    # False: no recorder (nor history and logbook, which need it).
+    recorder: bool = True
+    # False: without the demo's gate automation (it listens for every inbound SMS).
+    automation: bool = True
+    # The benchmark's own integrations (folders in benchmarks/), set up from YAML.
+    integrations: tuple[str, ...] = ("bench_noop",)
+    # The bare aiohttp server beside Home Assistant.
+    bare_server: bool = True
+
+
+DEFAULT = Profile()
+# The twilio comparison, as the issue measured: recorder off, no automation listening.
+TWILIO = Profile(
+    name="twilio",
+    recorder=False,
+    automation=False,
+    integrations=("bench_announce",),
+    bare_server=False,
+)
+
+
+def make_configuration(source: str, port: int, profile: Profile = DEFAULT) -> str:
     """Return the repository's configuration.yaml adjusted for a benchmark instance."""
     url = f"http://127.0.0.1:{port}"
+    lines = strip_top_level_block(source.splitlines(), "http")
+    dropped = (() if profile.recorder else RECORDER_BLOCKS) + (
+        () if profile.automation else ("automation",)
+    )
+    for key in dropped:
+        lines = strip_top_level_block(lines, key)
     out: list[str] = []
-    for line in strip_top_level_block(source.splitlines(), "http"):
+    for line in lines:
         if re.match(r"^\s+(internal_url|external_url):", line):
             continue
         # Debug logging writes a line per request; installations run without it.
@@ -66,14 +103,16 @@ def make_configuration(source: str, port: int) -> str:
         if re.match(r"^homeassistant:\s*$", line):
             # The external URL makes the webhook reachable, so the integration uses callbacks.
             out.extend((f"  internal_url: {url}", f"  external_url: {url}"))
-    out.append("bench_noop:")
+    out.extend(f"{name}:" for name in profile.integrations)
     return "\n".join(out) + "\n"
 
 
-def prepare_config(target: Path, port: int) -> None:
+def prepare_config(target: Path, port: int, profile: Profile = DEFAULT) -> None:
     """Fill a throwaway configuration folder for one benchmark instance."""
     source = (REPO / "config" / "configuration.yaml").read_text(encoding="utf-8")
-    (target / "configuration.yaml").write_text(make_configuration(source, port), encoding="utf-8")
+    (target / "configuration.yaml").write_text(
+        make_configuration(source, port, profile), encoding="utf-8"
+    )
     # Included files (automations.yaml for UI automations) start empty, as scripts/run makes them.
     for name in re.findall(r"!include\s+(\S+\.yaml)", source):
         included = target / name
@@ -85,7 +124,8 @@ def prepare_config(target: Path, port: int) -> None:
     components = target / "custom_components"
     components.mkdir()
     (components / "smspilot").symlink_to(REPO / "custom_components" / "smspilot")
-    (components / "bench_noop").symlink_to(REPO / "benchmarks" / "bench_noop")
+    for name in profile.integrations:
+        (components / name).symlink_to(REPO / "benchmarks" / name)
 
 
 LOG_RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ (\w+) \(", re.MULTILINE)
@@ -160,8 +200,9 @@ class Arrivals:
 class LiveBench:
     """A real Home Assistant with the integration set up, the emulator and a bare server."""
 
-    def __init__(self) -> None:
+    def __init__(self, profile: Profile = DEFAULT) -> None:
         """Choose ports and a throwaway folder; `__aenter__` starts everything."""
+        self.profile = profile
         self.ha_port, self.emulator_port = free_ports(2)
         self.ha_url = f"http://127.0.0.1:{self.ha_port}"
         self.config_dir = Path(tempfile.mkdtemp(prefix="smspilot-bench."))
@@ -203,7 +244,8 @@ class LiveBench:
         if ha_log.exists():
             text = ha_log.read_text(encoding="utf-8", errors="replace")
             # Kept (git-ignored) for a look at what the table's note counts.
-            kept = REPO / "benchmarks" / "out" / "home-assistant.log"
+            suffix = "" if self.profile.name == DEFAULT.name else f".{self.profile.name}"
+            kept = REPO / "benchmarks" / "out" / f"home-assistant{suffix}.log"
             kept.parent.mkdir(parents=True, exist_ok=True)
             kept.write_text(text, encoding="utf-8")
             self.log_problems = integration_problems(text)
@@ -258,11 +300,12 @@ class LiveBench:
         )
         self.emulator_url = await self._ready_line(emulator)
         self._readers.append(asyncio.create_task(self._read_arrivals(emulator)))
-        bare = await self._spawn("bare server", "-m", "benchmarks.bare_server")
-        self.bare_url = await self._ready_line(bare)
-        self._readers.append(asyncio.create_task(self._drain(bare)))
+        if self.profile.bare_server:
+            bare = await self._spawn("bare server", "-m", "benchmarks.bare_server")
+            self.bare_url = await self._ready_line(bare)
+            self._readers.append(asyncio.create_task(self._drain(bare)))
 
-        prepare_config(self.config_dir, self.ha_port)
+        prepare_config(self.config_dir, self.ha_port, self.profile)
         log = (self.config_dir / "hass.out").open("wb")
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -270,7 +313,11 @@ class LiveBench:
             "homeassistant",
             "--config",
             str(self.config_dir),
-            cwd=REPO,
+            # `python -m` puts the working folder first on sys.path. From the repository,
+            # `custom_components` would be its own folder (Home Assistant mounts the
+            # configuration folder only while it first imports the namespace), which holds
+            # smspilot alone: the benchmark's integrations would silently not load.
+            cwd=self.config_dir,
             env={**os.environ, "SMSPILOT_API_URL": self.emulator_url},
             stdout=log,
             stderr=asyncio.subprocess.STDOUT,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import time
 
 import aiohttp
@@ -20,6 +20,8 @@ class LoadResult:
     seconds: float
     latencies_ms: list[float]
     statuses: dict[int, int]
+    # With `timed`: SMS number -> (sent, answered), CLOCK_MONOTONIC ns (shared by processes).
+    timings: dict[int, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def per_second(self) -> float:
@@ -35,11 +37,21 @@ def percentile(values: list[float], share: float) -> float:
 
 
 async def run_load(
-    url: str, body: BodyFactory, *, requests: int, concurrency: int, first_id: int
+    url: str,
+    body: BodyFactory,
+    *,
+    requests: int,
+    concurrency: int,
+    first_id: int,
+    timed: bool = False,
 ) -> LoadResult:
-    """POST `requests` forms to `url` from `concurrency` workers on kept-alive connections."""
+    """POST `requests` forms to `url` from `concurrency` workers on kept-alive connections.
+
+    The forms are numbered from `first_id`; `timed` keeps when each was sent and answered.
+    """
     latencies: list[float] = []
     statuses: dict[int, int] = {}
+    timings: dict[int, tuple[int, int]] = {}
     next_index = 0
     connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
 
@@ -49,14 +61,26 @@ async def run_load(
         while next_index < requests:
             index = next_index
             next_index += 1
-            started = time.perf_counter_ns()
-            async with session.post(url, data=body(first_id + index)) as response:
+            number = first_id + index
+            form = body(number)
+            # CLOCK_MONOTONIC (as perf_counter on Linux): Home Assistant's times compare.
+            started = time.monotonic_ns()
+            async with session.post(url, data=form) as response:
                 await response.read()
+                answered = time.monotonic_ns()
                 statuses[response.status] = statuses.get(response.status, 0) + 1
-            latencies.append((time.perf_counter_ns() - started) / 1e6)
+            latencies.append((answered - started) / 1e6)
+            if timed:
+                timings[number] = (started, answered)
 
     async with aiohttp.ClientSession(connector=connector) as session:
         started = time.perf_counter()
         await asyncio.gather(*(worker(session) for _ in range(concurrency)))
         seconds = time.perf_counter() - started
-    return LoadResult(requests=requests, seconds=seconds, latencies_ms=latencies, statuses=statuses)
+    return LoadResult(
+        requests=requests,
+        seconds=seconds,
+        latencies_ms=latencies,
+        statuses=statuses,
+        timings=timings,
+    )

@@ -13,7 +13,8 @@ class Row:
     ours: str
     baseline: str
     baseline_is: str
-    ratio: float
+    # None: the two are not comparable as a ratio (shown as a dash).
+    ratio: float | None
 
 
 HEADER = """# Benchmarks
@@ -52,6 +53,24 @@ How each row is measured:
   Home Assistant by a tiny custom integration and only reads the body; the bare handler is
   an aiohttp server in its own process that does the same. Our handler parses the form,
   answers, then fires the event and updates the event entity and sensor (recorder on).
+- *Inbound SMS vs twilio*: a second `hass` process with the same configuration but without
+  the recorder (nor history and logbook, which need it) and without the gate automation,
+  holding our account and core Home Assistant's `twilio` webhook (its requirement installed
+  before the run; its entry is the one twilio's webhook config flow creates, added by the
+  benchmark's `bench_announce` integration, as the flow's step imports Home Assistant Cloud,
+  which this environment cannot import). The load generator posts our 5-field form (unique
+  ids, the account's user id) and Twilio's 19-field one (From, To, Body, MessageSid,
+  AccountSid, ...), one at a time and 16 at once; each shape runs three times per
+  integration, alternating which goes first, and the rows are the medians. `bench_announce`
+  counts inside Home Assistant: a twilio SMS is announced when `twilio_data_received` is
+  fired, ours when `smspilot_sms_received` is fired and the event entity and the
+  last-inbound-message sensor have written its state. SMS announced per second is SMS
+  announced ÷ time from the first request sent to the last announcement; "request sent →
+  announced" and "answer → announced" pair each SMS's announcement (CLOCK_MONOTONIC, taken
+  in Home Assistant) with when the load generator sent it and got the answer. Event-loop
+  CPU is `time.thread_time_ns` of Home Assistant's loop thread from a run's start until its
+  last SMS was announced, divided by the SMS sent. A run starts after the previous one's SMS
+  are announced and our de-duplication memory is saved.
 - *Action call*: `smspilot.send_sms` through the REST API against a direct
   `SmsPilotClient.send_sms` call, alternating; the time is from starting the call to the
   request reaching the emulator (CLOCK_MONOTONIC, shared by the processes).
@@ -65,8 +84,10 @@ How each row is measured:
 TIMES = "\N{MULTIPLICATION SIGN}"
 
 
-def _ratio(value: float) -> str:
+def _ratio(value: float | None) -> str:
     """Format a ratio."""
+    if value is None:
+        return "—"
     return f"{value:.2f}{TIMES}" if value < 10 else f"{value:.0f}{TIMES}"
 
 
