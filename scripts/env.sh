@@ -1,10 +1,13 @@
 # shellcheck shell=bash
 # Shared settings and helpers for the project's scripts. Source it; do not run it.
 #
-# Two Python environments are kept in a cache folder outside the repository:
+# Three Python environments are kept in a cache folder outside the repository:
 #   latest  - Home Assistant as new as pytest-homeassistant-custom-component offers
 #             (needs Python >= 3.14.2; when the host lacks it, a small Debian root with
 #             Python 3.14 is built with mmdebstrap and used through chroot)
+#   newest  - the newest Home Assistant release on PyPI, looked up at set-up time, with the
+#             integration's requirements (for scripts/run, scripts/e2e and scripts/smoke);
+#             beside latest, on the same Python 3.14
 #   minimum - the oldest Home Assistant this integration supports (Python 3.13)
 
 set -euo pipefail
@@ -54,20 +57,49 @@ latest_venv() {
   if [ "$(latest_mode)" = host ]; then echo "$CACHE/venv-latest"; else echo /opt/venv-latest; fi
 }
 
+# Where the newest venv lives, as seen by the process that runs it (same mode as latest).
+newest_venv() {
+  if [ "$(latest_mode)" = host ]; then echo "$CACHE/venv-newest"; else echo /opt/venv-newest; fi
+}
+
+# The same folder as this script sees it.
+newest_venv_here() {
+  if [ "$(latest_mode)" = host ]; then echo "$CACHE/venv-newest"; else echo "$ROOT314/opt/venv-newest"; fi
+}
+
 minimum_venv() { echo "$CACHE/venv-minimum"; }
 
 # Packages of the root: Python 3.14, and a compiler for the few Home Assistant
-# requirements that have no Python 3.14 wheel yet (the cloud and voice components').
-ROOT314_PACKAGES="python3.14,python3.14-venv,python3.14-dev,g++,ca-certificates,git"
+# requirements that have no Python 3.14 wheel yet (the cloud and voice components'); the
+# JPEG and packet-capture libraries that a full default_config needs (camera snapshots,
+# DHCP discovery: without them assist_pipeline, cloud and mobile_app fail to set up).
+ROOT314_PACKAGES="python3.14,python3.14-venv,python3.14-dev,g++,ca-certificates,git,libturbojpeg0,libpcap0.8t64"
 
-# Build the Debian root with Python 3.14 once; reuse it afterwards.
+# Print the packages of ROOT314_PACKAGES that the root lacks, space-separated.
+root314_missing_packages() {
+  local pkg installed missing=()
+  # dpkg-query names the installed ones; unknown names only make it complain on stderr.
+  # shellcheck disable=SC2086
+  installed="$(chroot "$ROOT314" /usr/bin/dpkg-query -W -f='${Package} ${db:Status-Status}\n' \
+    ${ROOT314_PACKAGES//,/ } 2>/dev/null | awk '$2 == "installed" {print $1}' || true)"
+  for pkg in ${ROOT314_PACKAGES//,/ }; do
+    grep -qxF "$pkg" <<<"$installed" || missing+=("$pkg")
+  done
+  echo "${missing[*]:-}"
+}
+
+# Build the Debian root with Python 3.14 once; reuse it afterwards, adding the packages
+# that an older root lacks.
 ensure_root314() {
   if [ -x "$ROOT314/usr/bin/python3.14" ]; then
-    [ -x "$ROOT314/usr/bin/g++" ] && [ -e "$ROOT314/usr/include/python3.14/Python.h" ] && return 0
-    log "adding a compiler to $ROOT314"
+    local missing
+    missing="$(root314_missing_packages)"
+    [ -n "$missing" ] || return 0
+    log "adding $missing to $ROOT314"
     sync_root314
     chroot "$ROOT314" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
-      /bin/sh -c 'apt-get update -qq && apt-get install -y -qq g++ python3.14-dev >/dev/null'
+      /bin/sh -c "apt-get update -qq && apt-get install -y -qq $missing >/dev/null" \
+      2> >(grep -v 'Can not write log' >&2)   # apt's note that the root has no /dev/pts
     return 0
   fi
   log "building a Debian root with Python 3.14 in $ROOT314 (once)"
@@ -91,10 +123,16 @@ sync_root314() {
 # Run a command (as a bash -c string) with the repository as the working directory,
 # inside the Python 3.14 environment. The repository is bind-mounted at the same path
 # inside the root, so paths in output match the host's.
-run_latest() {
-  local cmd="$1"
+run_latest() { run_py314 "$(latest_venv)" "$1"; }
+
+# The same in the newest Home Assistant's environment.
+run_newest() { run_py314 "$(newest_venv)" "$1"; }
+
+# $1: the venv (as the command sees it), $2: the command.
+run_py314() {
+  local venv="$1" cmd="$2"
   if [ "$(latest_mode)" = host ]; then
-    (cd "$REPO" && PATH="$(latest_venv)/bin:$PATH" bash -c "$cmd")
+    (cd "$REPO" && PATH="$venv/bin:$PATH" bash -c "$cmd")
     return
   fi
   sync_root314
@@ -113,7 +151,7 @@ run_latest() {
     exec chroot "$root" "$@"' _ "$ROOT314" "$REPO" \
     /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" CI="${CI:-}" \
     SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt UV_NATIVE_TLS=1 \
-    PATH="$(latest_venv)/bin:/usr/local/bin:/usr/bin:/bin" \
+    PATH="$venv/bin:/usr/local/bin:/usr/bin:/bin" \
     /bin/bash -c "cd '$REPO' && $cmd"
 }
 
@@ -144,6 +182,42 @@ ensure_latest_env() {
   fi
   log "Python environment for the latest Home Assistant"
   pip_sync run_latest "$(latest_venv)" requirements_test.txt
+}
+
+# The newest Home Assistant release on PyPI (for Python 3.14), with the integration's
+# requirements. The release is looked up on every call; when that fails, the one installed
+# last time is used. Installs only when the release or the requirements changed.
+ensure_newest_env() {
+  local venv here version origin reqs stamp
+  venv="$(newest_venv)"
+  here="$(newest_venv_here)"
+  if [ "$(latest_mode)" = host ]; then
+    [ -x "$here/bin/python" ] || { mkdir -p "$CACHE"; "$(host_py314)" -m venv "$here"; }
+  else
+    ensure_root314
+    [ -x "$here/bin/python" ] || chroot "$ROOT314" /usr/bin/python3.14 -m venv "$venv"
+  fi
+  version="$(run_newest "python -m pip index versions --disable-pip-version-check --timeout 20 \
+      --retries 1 homeassistant 2>/dev/null" |
+    sed -n 's/^homeassistant (\([^)]*\)).*/\1/p' | head -n 1 || true)"
+  origin="the newest release on PyPI"
+  if [ -z "$version" ]; then
+    version="$(cat "$here/.ha-version" 2>/dev/null || true)"
+    origin="installed last time (looking up PyPI failed)"
+    if [ -z "$version" ]; then
+      log "could not look up the newest Home Assistant on PyPI, and none was installed before"
+      return 1
+    fi
+  fi
+  log "Python environment for the newest Home Assistant: $version, $origin"
+  reqs="$(run_newest "python -c 'import json, sys; print(\" \".join(json.load(sys.stdin)[\"requirements\"]))' \
+    <custom_components/smspilot/manifest.json")"
+  stamp="$(printf 'homeassistant==%s %s\n' "$version" "$reqs" | sha256sum | cut -c1-16)"
+  [ "$(cat "$here/.stamp" 2>/dev/null)" != "$stamp" ] || return 0
+  log "installing homeassistant==$version $reqs into $venv"
+  run_newest "python -m pip install -q --disable-pip-version-check 'homeassistant==$version' $reqs"
+  echo "$version" >"$here/.ha-version"
+  echo "$stamp" >"$here/.stamp"
 }
 
 ensure_minimum_env() {

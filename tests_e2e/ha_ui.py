@@ -522,7 +522,8 @@ class HomeAssistantUI:
         if self.instance.config_dir is None:
             return
         log = (self.instance.config_dir / "home-assistant.log").read_text("utf-8", "replace")
-        entries = re.split(r"\n(?=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ )", log)
+        # Since 2026.11 each record's time ends with its UTC offset (10:04:25.708+00:00).
+        entries = re.split(r"\n(?=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+(?:[+-]\d\d:\d\d)? )", log)
         ours = [e for e in entries if "smspilot" in e.lower()]
         errors = [e for e in ours if re.match(r"\S+ \S+ (ERROR|CRITICAL) ", e)]
         for entry in ours:
