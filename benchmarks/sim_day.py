@@ -40,9 +40,8 @@ from custom_components.smspilot.api import (
     SentMessage,
     SmsPilotClient,
 )
-from custom_components.smspilot.const import CONF_API_URL, DOMAIN
-from custom_components.smspilot.coordinator import SmsPilotConfigEntry
-from custom_components.smspilot.messaging import MessageKind
+from custom_components.smspilot.const import CONF_API_URL, DOMAIN, SendKind
+from custom_components.smspilot.models import SmsPilotConfigEntry
 from smspilot_emulator import DEMO_API_KEY, DEMO_USER_ID, Emulator, RecordedRequest
 
 WEBHOOK_ID = "5d1c0e4f9a8b47c6b2e3f4a5b6c7d8e9"
@@ -123,7 +122,7 @@ async def _setup_account(
         await hass.config.async_update(external_url=str(client.make_url("")).rstrip("/"))
         await hass.async_block_till_done(wait_background_tasks=True)
     loaded: SmsPilotConfigEntry = entry
-    assert (loaded.runtime_data.tracker.callback_url is not None) is public_url
+    assert (loaded.runtime_data.delivery.callback_url is not None) is public_url
     return loaded
 
 
@@ -189,7 +188,7 @@ async def test_pending_store_memory(
 ) -> None:
     """Measure the memory the delivery tracker keeps for 10,000 pending messages."""
     entry = await _setup_account(hass, emulator, hass_client_no_auth, public_url=False)
-    tracker = entry.runtime_data.tracker
+    tracker = entry.runtime_data.delivery
     first_id = 500_000_000
 
     tracemalloc.start()
@@ -209,7 +208,7 @@ async def test_pending_store_memory(
             cost=Decimal("13100"),
             packet_id=first_id,
         )
-        tracker.track(MessageKind.SMS, result)
+        tracker.track(SendKind.SMS, result)
         del result
         await hass.async_block_till_done()
         ours = _traced_now() - before
@@ -229,7 +228,7 @@ async def test_dedup_store_memory(
 ) -> None:
     """Measure the memory the inbound processor keeps to recognise 10,000 SMS ids."""
     entry = await _setup_account(hass, emulator, hass_client_no_auth, public_url=False)
-    inbound = entry.runtime_data.inbound
+    inbound = entry.runtime_data.mailbox
     first_id = 700_000_000
 
     tracemalloc.start()

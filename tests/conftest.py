@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+import logging
 
 from homeassistant.const import CONF_API_KEY, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
@@ -24,6 +25,45 @@ WEBHOOK_ID = "0f5a2d9c4e7b41a8b3c6d1e2f3a4b5c6"
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom integrations in every test."""
+
+
+# What Home Assistant says when an integration does something it will stop allowing, or
+# when a task fails with nobody to hear it: none of it may appear in any test.
+HOME_ASSISTANT_COMPLAINTS = (
+    "Detected that custom integration",
+    "Detected code that",
+    "will stop working in Home Assistant",
+    "Task exception was never retrieved",
+    "Error doing job",
+)
+
+
+class _ComplaintCatcher(logging.Handler):
+    """Keep every warning Home Assistant logs about how the integration behaves."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.complaints: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if record.name == "homeassistant.helpers.frame" or any(
+            marker in text for marker in HOME_ASSISTANT_COMPLAINTS
+        ):
+            self.complaints.append(f"{record.levelname} [{record.name}] {text}")
+
+
+@pytest.fixture(autouse=True)
+def no_home_assistant_complaints() -> Iterator[None]:
+    """Fail a test in which Home Assistant warned about the integration (frame reports...)."""
+    catcher = _ComplaintCatcher()
+    root = logging.getLogger()
+    root.addHandler(catcher)
+    try:
+        yield
+    finally:
+        root.removeHandler(catcher)
+    assert not catcher.complaints, "\n".join(catcher.complaints)
 
 
 @pytest.fixture
@@ -75,3 +115,17 @@ async def init_integration(
 def user_info_requests(emulator: Emulator) -> list[RecordedRequest]:
     """Return the user-info requests (only the key and the format) the emulator received."""
     return [r for r in emulator.requests if not set(r.params) - {"apikey", "format"}]
+
+
+REVOKED_PREFIX = "revoked:"
+
+
+def revoke_key(emulator: Emulator, api_key: str = DEMO_API_KEY) -> None:
+    """Make SMSPilot stop accepting an API key (answered with 101 "Invalid APIKEY")."""
+    emulator.accounts[REVOKED_PREFIX + api_key] = emulator.accounts.pop(api_key)
+
+
+def restore_key(emulator: Emulator, api_key: str = DEMO_API_KEY) -> None:
+    """Accept a revoked API key again (nothing happens if it was not revoked)."""
+    if (account := emulator.accounts.pop(REVOKED_PREFIX + api_key, None)) is not None:
+        emulator.accounts[api_key] = account

@@ -27,8 +27,10 @@ from custom_components.smspilot.api import (
     MessageState,
     MessageStatus,
     NumberCheckMethod,
+    SendOptions,
     SendResult,
     SentMessage,
+    SmsPilotAccountBlockedError,
     SmsPilotAuthenticationError,
     SmsPilotClient,
     SmsPilotConnectionError,
@@ -242,7 +244,7 @@ async def test_send_sms_recipients_forms(client: SmsPilotClient, emulator: Emula
 )
 async def test_send_sms_parts_match_count(client: SmsPilotClient, text: str) -> None:
     """The price charged is count_sms_parts(text).parts times the per-part price."""
-    result = await client.send_sms([PHONE], text, test=True)
+    result = await client.send_sms([PHONE], text, options=SendOptions(test=True))
     assert result.cost == Decimal("1.31") * count_sms_parts(text).parts
 
 
@@ -263,7 +265,9 @@ async def test_send_sms_scheduled(client: SmsPilotClient, emulator: Emulator) ->
     """A future send_at is written in UTC and the message waits with status 3."""
     moscow = timezone(timedelta(hours=3))
     send_at = (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=0)
-    result = await client.send_sms([PHONE], "Later", send_at=send_at.astimezone(moscow), ttl=60)
+    result = await client.send_sms(
+        [PHONE], "Later", options=SendOptions(send_at=send_at.astimezone(moscow), ttl=60)
+    )
     assert result.messages[0].status is MessageStatus.SCHEDULED
     params = last_params(emulator)
     assert params["send_datetime"] == send_at.strftime("%Y-%m-%d %H:%M:%S")
@@ -277,13 +281,13 @@ async def test_send_sms_naive_time_refused_locally(
 ) -> None:
     """A naive datetime is ambiguous; nothing is sent."""
     with pytest.raises(ValueError, match="timezone-aware"):
-        await client.send_sms([PHONE], "x", send_at=datetime(2030, 1, 1))  # noqa: DTZ001
+        await client.send_sms([PHONE], "x", options=SendOptions(send_at=datetime(2030, 1, 1)))  # noqa: DTZ001
     assert emulator.requests == []
 
 
 async def test_send_sms_test_mode(client: SmsPilotClient, emulator: Emulator) -> None:
     """test=1 answers like a send but stores and charges nothing."""
-    result = await client.send_sms([PHONE], "Hello", test=True)
+    result = await client.send_sms([PHONE], "Hello", options=SendOptions(test=True))
     assert result.messages[0].status is MessageStatus.ACCEPTED
     assert result.cost == Decimal("1.31")
     assert last_params(emulator)["test"] == "1"
@@ -295,7 +299,9 @@ async def test_send_with_callback_post(
     client: SmsPilotClient, emulator: Emulator, receiver: Receiver
 ) -> None:
     """Status changes are POSTed to the callback URL and parse into StatusCallback."""
-    result = await client.send_sms([PHONE, UNDELIVERABLE], "Hello", callback=receiver.url)
+    result = await client.send_sms(
+        [PHONE, UNDELIVERABLE], "Hello", options=SendOptions(callback=receiver.url)
+    )
     params = last_params(emulator)
     assert (params["callback"], params["callback_method"]) == (receiver.url, "post")
     await emulator.complete_all()
@@ -318,7 +324,9 @@ async def test_send_with_callback_get_and_fields(
 ) -> None:
     """callback_method=get calls with a query string; `fields` in the URL adds attributes."""
     await client.send_sms(
-        [PHONE], "Hello", callback=f"{receiver.url}?fields=sender,parts", callback_method="GET"
+        [PHONE],
+        "Hello",
+        options=SendOptions(callback=f"{receiver.url}?fields=sender,parts", callback_method="GET"),
     )
     assert last_params(emulator)["callback_method"] == "get"
     await emulator.complete_all()
@@ -333,7 +341,9 @@ async def test_send_with_callback_get_and_fields(
 async def test_callback_method_checked_locally(client: SmsPilotClient, emulator: Emulator) -> None:
     """Only get and post exist."""
     with pytest.raises(ValueError, match="callback_method"):
-        await client.send_sms([PHONE], "x", callback="http://127.0.0.1/", callback_method="put")
+        await client.send_sms(
+            [PHONE], "x", options=SendOptions(callback="http://127.0.0.1/", callback_method="put")
+        )
     assert emulator.requests == []
 
 
@@ -550,7 +560,7 @@ async def test_blocked_account(emulator: Emulator, session: aiohttp.ClientSessio
     """A blocked account is 106 with the document's extra status attributes."""
     emulator.add_account("BLOCKED", blocked=True)
     client = SmsPilotClient(session, "BLOCKED", api_url=emulator.api_url)
-    with pytest.raises(SmsPilotAuthenticationError) as caught:
+    with pytest.raises(SmsPilotAccountBlockedError) as caught:
         await client.get_user_info()
     error = caught.value
     assert (error.code, error.description) == (106, "User is blocked")
@@ -601,8 +611,9 @@ async def test_invalid_input(
     """Each refused parameter raises SmsPilotInvalidInputError naming the field."""
     to = kwargs.pop("to", [PHONE])
     text = kwargs.pop("text", "Hello")
+    sender = kwargs.pop("sender", None)
     with pytest.raises(SmsPilotInvalidInputError) as caught:
-        await client.send_sms(to, text, **kwargs)  # type: ignore[arg-type]
+        await client.send_sms(to, text, sender=sender, options=SendOptions(**kwargs))  # type: ignore[arg-type]
     assert (caught.value.code, caught.value.field) == (code, field)
     assert caught.value.description
     assert caught.value.description_ru
@@ -765,7 +776,7 @@ async def test_key_only_in_post_body_and_never_logged(
     caplog.set_level(logging.DEBUG)
     errors: list[SmsPilotError] = []
 
-    result = await client.send_sms([PHONE], SECRET_TEXT, callback=receiver.url)
+    result = await client.send_sms([PHONE], SECRET_TEXT, options=SendOptions(callback=receiver.url))
     await client.get_status([m.server_id for m in result.messages], fields="all")
     await client.get_user_info()
     await client.get_balance()
@@ -786,7 +797,7 @@ async def test_key_only_in_post_body_and_never_logged(
         await client.send_sms(["abc"], SECRET_TEXT)
     errors.append(invalid.value)
     emulator.accounts[SECRET_KEY].blocked = True
-    with pytest.raises(SmsPilotAuthenticationError) as blocked:
+    with pytest.raises(SmsPilotAccountBlockedError) as blocked:
         await client.get_balance()
     errors.append(blocked.value)
 

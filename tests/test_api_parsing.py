@@ -22,6 +22,7 @@ from custom_components.smspilot.api import (
     MessageStatus,
     SendResult,
     SentMessage,
+    SmsPilotAccountBlockedError,
     SmsPilotAuthenticationError,
     SmsPilotError,
     SmsPilotInsufficientFundsError,
@@ -231,7 +232,7 @@ PHONE_LENGTH_7983: ErrorCase = (
 )
 # The document writes "спам\ошибки" (not a JSON escape); the backslash is kept as text.
 USER_BLOCKED: ErrorCase = (
-    SmsPilotAuthenticationError,
+    SmsPilotAccountBlockedError,
     106,
     None,
     "User is blocked",
@@ -387,7 +388,7 @@ def test_error_code_string_or_number(data: dict[str, object], expected: int) -> 
         (101, SmsPilotAuthenticationError, None),
         (103, SmsPilotAuthenticationError, None),
         (104, SmsPilotAuthenticationError, None),
-        (106, SmsPilotAuthenticationError, None),
+        (106, SmsPilotAccountBlockedError, None),
         (400, SmsPilotAuthenticationError, None),
         (401, SmsPilotAuthenticationError, None),
         (105, SmsPilotInsufficientFundsError, None),

@@ -103,7 +103,7 @@ async def _break_with(emulator: Emulator, cause: str) -> dict[str, str]:
         return {CONF_API_KEY: "invalid_auth"}
     if cause == "blocked":
         emulator.accounts[DEMO_API_KEY].blocked = True
-        return {CONF_API_KEY: "invalid_auth"}
+        return {"base": "account_blocked"}
     if cause == "drop_connection":
         emulator.set_fault("drop_connection")
         return {"base": "cannot_connect"}

@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.smspilot import inbound
+from custom_components.smspilot import mailbox_store
 from custom_components.smspilot.const import (
     CONF_API_URL,
     DOMAIN,
@@ -70,7 +70,7 @@ async def test_memory_survives_a_restart(
 
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
-    assert hass_storage[_storage_key(entry)]["data"] == {"handled_ids": [1]}
+    assert hass_storage[_storage_key(entry)]["data"]["handled_ids"] == [1]
     await setup_account(hass, entry)
 
     assert await post_form(client, webhook_path(entry), inbound_form(1)) == 200
@@ -92,10 +92,10 @@ async def test_memory_is_saved_soon_without_unload(
     for sms_id in (3, 4):
         assert await post_form(client, webhook_path(entry), inbound_form(sms_id)) == 200
     await hass.async_block_till_done(wait_background_tasks=True)
-    freezer.tick(inbound.SAVE_DELAY + 1)
+    freezer.tick(mailbox_store.SAVE_DELAY + 1)
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
-    assert hass_storage[_storage_key(entry)]["data"] == {"handled_ids": [3, 4]}
+    assert hass_storage[_storage_key(entry)]["data"]["handled_ids"] == [3, 4]
 
 
 async def test_memory_keeps_the_most_recent_ids(
@@ -106,7 +106,7 @@ async def test_memory_keeps_the_most_recent_ids(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The memory is bounded: the oldest ids are forgotten first."""
-    monkeypatch.setattr(inbound, "REMEMBERED_IDS", 3)
+    monkeypatch.setattr(mailbox_store, "REMEMBERED_IDS", 3)
     entry = await setup_account(hass, mock_config_entry)
     client = await serve_http(hass, hass_client_no_auth)
     events = async_capture_events(hass, EVENT_SMS_RECEIVED)
@@ -119,7 +119,7 @@ async def test_memory_keeps_the_most_recent_ids(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert [event.data["id"] for event in events] == [1, 2, 3, 4, 5, 1]
     assert await hass.config_entries.async_unload(entry.entry_id)
-    assert hass_storage[_storage_key(entry)]["data"] == {"handled_ids": [4, 5, 1]}
+    assert hass_storage[_storage_key(entry)]["data"]["handled_ids"] == [4, 5, 1]
 
 
 async def test_damaged_memory_is_ignored(
@@ -155,7 +155,7 @@ async def test_unusable_memory_file(
         "data": ["not", "a", "dict"],
     }
     entry = await setup_account(hass, mock_config_entry)
-    assert entry.runtime_data.inbound.received == 0
+    assert entry.runtime_data.mailbox.received == 0
 
 
 async def test_sms_received_while_unreachable_fires_once_after_start(
@@ -204,7 +204,7 @@ async def test_polls_without_a_public_address(
     """Without a public address the mailbox is fetched on a timer; with one it is not."""
     events = async_capture_events(hass, EVENT_SMS_RECEIVED)
     entry = await setup_account(hass, mock_config_entry)
-    assert entry.runtime_data.inbound.polling
+    assert entry.runtime_data.mailbox.polling
     await emulator.inject_inbound(DEMO_API_KEY, "79087964781", "first")
     await _tick(hass, freezer)
     assert [event.data["message"] for event in events] == ["first"]
@@ -212,14 +212,14 @@ async def test_polls_without_a_public_address(
 
     # The user adds an external URL: from now on SMSPilot calls the webhook.
     await serve_http(hass, hass_client_no_auth)
-    assert not entry.runtime_data.inbound.polling
+    assert not entry.runtime_data.mailbox.polling
     await _tick(hass, freezer)
     assert _inbound_requests(emulator) == ["new", "new"]
 
     # And removes it again: polling resumes.
     await hass.config.async_update(external_url=None)
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert entry.runtime_data.inbound.polling
+    assert entry.runtime_data.mailbox.polling
     await emulator.inject_inbound(DEMO_API_KEY, "79087964781", "second")
     await _tick(hass, freezer)
     assert [event.data["message"] for event in events] == ["first", "second"]
@@ -234,7 +234,7 @@ async def test_no_polling_with_a_public_address(
     """With an external URL at start-up, only the start-up fetch asks for the mailbox."""
     await hass.config.async_update(external_url="https://home.example.org")
     entry = await setup_account(hass, mock_config_entry)
-    assert not entry.runtime_data.inbound.polling
+    assert not entry.runtime_data.mailbox.polling
     await _tick(hass, freezer)
     await _tick(hass, freezer)
     assert _inbound_requests(emulator) == ["new"]

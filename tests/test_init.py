@@ -9,7 +9,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.smspilot.const import CONF_DEFAULT_SENDER, DOMAIN
 from smspilot_emulator import DEMO_API_KEY, Emulator
 
-from .conftest import user_info_requests
+from .conftest import revoke_key, user_info_requests
 
 
 async def test_setup_and_unload(
@@ -39,7 +39,7 @@ async def test_setup_with_rejected_key_starts_reauth(
     hass: HomeAssistant, emulator: Emulator, mock_config_entry: MockConfigEntry
 ) -> None:
     """A key SMSPilot refuses at start-up asks the user for a new one."""
-    emulator.accounts[DEMO_API_KEY].blocked = True
+    revoke_key(emulator)
     mock_config_entry.add_to_hass(hass)
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
@@ -52,10 +52,14 @@ async def test_setup_with_rejected_key_starts_reauth(
 async def test_changed_options_reload_the_account(
     hass: HomeAssistant, emulator: Emulator, init_integration: MockConfigEntry
 ) -> None:
-    """Saving options reloads the account so the new default sender takes effect."""
+    """Saving options reloads the account once, so the new default sender takes effect."""
     before = len(user_info_requests(emulator))
-    hass.config_entries.async_update_entry(init_integration, options={CONF_DEFAULT_SENDER: "test"})
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_DEFAULT_SENDER: "test"}
+    )
     await hass.async_block_till_done()
+    assert init_integration.options == {CONF_DEFAULT_SENDER: "test"}
     assert init_integration.state is ConfigEntryState.LOADED
     # The reload fetched the account again.
     assert len(user_info_requests(emulator)) == before + 1

@@ -176,7 +176,7 @@ async def test_data_keys_of_other_notifiers_are_ignored(
     "data",
     [
         {"send_at": "tomorrow morning"},
-        {"ttl": "an hour"},
+        {"ttl": ["an hour"]},
         {"sender": ["a", "b"]},
     ],
 )
@@ -192,6 +192,31 @@ async def test_bad_data_is_refused(
     assert err.value.translation_placeholders["service"] == "notify.smspilot"
     assert str(err.value).startswith("Invalid data for notify.smspilot: ")
     assert sends(emulator) == []
+
+
+@pytest.mark.usefixtures("init_integration")
+@pytest.mark.parametrize("ttl", [1.5, "1.5", "an hour", True])
+async def test_ttl_must_be_whole_minutes(
+    hass: HomeAssistant, emulator: Emulator, ttl: object
+) -> None:
+    """A lifetime that is not a whole number of minutes is refused, not cut to one."""
+    with pytest.raises(ServiceValidationError) as err:
+        await notify(
+            hass, "smspilot", {"message": "Hi", "target": "79087964781", "data": {"ttl": ttl}}
+        )
+    assert err.value.translation_key == "ttl_not_whole"
+    assert err.value.translation_placeholders == {"ttl": str(ttl)}
+    assert sends(emulator) == []
+
+
+@pytest.mark.usefixtures("init_integration")
+@pytest.mark.parametrize(("ttl", "sent"), [(60, "60"), (60.0, "60"), (" 90 ", "90")])
+async def test_ttl_in_whole_minutes_is_sent(
+    hass: HomeAssistant, emulator: Emulator, ttl: object, sent: str
+) -> None:
+    """Whole minutes, as a number or as digits, go out as they are."""
+    await notify(hass, "smspilot", {"message": "Hi", "target": "79087964781", "data": {"ttl": ttl}})
+    assert [request.params["ttl"] for request in sends(emulator)] == [sent]
 
 
 @pytest.mark.usefixtures("init_integration")

@@ -34,8 +34,9 @@ from custom_components.smspilot.const import (
     INBOUND_POLL_INTERVAL,
     STATUS_POLL_INTERVAL,
 )
-from custom_components.smspilot.coordinator import SmsPilotConfigEntry
+from custom_components.smspilot.models import SmsPilotConfigEntry
 from smspilot_emulator import DEMO_API_KEY, DEMO_USER_ID, Emulator, RecordedRequest
+from tests.conftest import restore_key, revoke_key
 
 PHONE = "79087964781"
 # Short enough for a test to wait out, long against a loopback answer.
@@ -67,13 +68,13 @@ def _hang_up(emulator: Emulator) -> None:
 
 def _key_refused(emulator: Emulator) -> None:
     """Refuse the API key from now on (the account was blocked)."""
-    emulator.accounts[DEMO_API_KEY].blocked = True
+    revoke_key(emulator)
 
 
 def _recover(emulator: Emulator) -> None:
     """Switch every fault off."""
     emulator.clear_faults()
-    emulator.accounts[DEMO_API_KEY].blocked = False
+    restore_key(emulator)
 
 
 TRANSIENT: dict[str, Fault] = {
@@ -232,7 +233,7 @@ async def test_statuses_arrive_after_a_failed_status_poll(
     (TRANSIENT.get(fault) or _key_refused)(emulator)
     await _later(hass, STATUS_POLL_INTERVAL)
     assert [event.data["status_name"] for event in events] == ["accepted"]
-    assert account.runtime_data.tracker.pending_count == 1
+    assert account.runtime_data.delivery.pending_count == 1
     warnings = [
         r for r in caplog.records if r.levelno >= logging.WARNING and "status" in r.getMessage()
     ]
@@ -242,7 +243,7 @@ async def test_statuses_arrive_after_a_failed_status_poll(
     _recover(emulator)
     await _later(hass, STATUS_POLL_INTERVAL * 2)
     assert [event.data["status_name"] for event in events] == ["accepted", "delivered"]
-    assert account.runtime_data.tracker.pending_count == 0
+    assert account.runtime_data.delivery.pending_count == 0
 
 
 @pytest.mark.parametrize("fault", ["http_500", "garbage", "hang_up"])

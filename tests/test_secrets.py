@@ -172,7 +172,7 @@ async def echo_account(hass: HomeAssistant, echoing_smspilot: EchoingSmsPilot) -
         },
     )
     await setup_account(hass, entry)
-    assert entry.runtime_data.tracker.callback_url == f"{EXTERNAL_URL}/api/webhook/{WEBHOOK_ID}"
+    assert entry.runtime_data.delivery.callback_url == f"{EXTERNAL_URL}/api/webhook/{WEBHOOK_ID}"
     return entry
 
 

@@ -15,6 +15,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 
 from custom_components.smspilot.const import DOMAIN
 from smspilot_emulator import DEMO_API_KEY, DEMO_USER_ID, Emulator
+from tests.conftest import revoke_key
 
 BALANCE = "sensor.smspilot_balance"
 SMS_REMAINING = "sensor.smspilot_sms_remaining"
@@ -137,7 +138,7 @@ async def test_rejected_key_during_polling_starts_reauth(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A key that stops working mid-run asks the user for a new one."""
-    emulator.accounts[DEMO_API_KEY].blocked = True
+    revoke_key(emulator)
     freezer.tick(timedelta(minutes=15))
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)

@@ -39,7 +39,7 @@ from custom_components.smspilot.const import (
 )
 from smspilot_emulator import DEMO_API_KEY, Emulator, RecordedRequest
 
-from .conftest import WEBHOOK_ID, user_info_requests
+from .conftest import WEBHOOK_ID, revoke_key, user_info_requests
 
 INTEGRATION_DIR = Path(__file__).parent.parent / "custom_components" / DOMAIN
 BALANCE = "sensor.smspilot_balance"
@@ -630,7 +630,7 @@ async def test_refused_key_starts_reauth(
     hass: HomeAssistant, emulator: Emulator, init_integration: MockConfigEntry
 ) -> None:
     """A key SMSPilot stops accepting fails the action and asks the user for a new key."""
-    emulator.accounts[DEMO_API_KEY].blocked = True
+    revoke_key(emulator)
     with pytest.raises(HomeAssistantError) as err:
         await call(hass, "send_sms", {"to": PHONE, "message": "Hi"})
     assert err.value.translation_key == "auth_failed"

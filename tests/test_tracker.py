@@ -23,20 +23,27 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.smspilot import tracker as tracker_module
+from custom_components.smspilot import delivery, delivery_store, statuses
 from custom_components.smspilot.api import (
     MessageState,
     MessageStatus,
     NumberCheckMethod,
+    SendOptions,
     SendResult,
     StatusCallback,
     parse_status_callback,
 )
-from custom_components.smspilot.const import DOMAIN, EVENT_MESSAGE_STATUS, STATUS_POLL_INTERVAL
-from custom_components.smspilot.coordinator import SmsPilotConfigEntry
-from custom_components.smspilot.messaging import MessageKind
-from custom_components.smspilot.tracker import DeliveryTracker
+from custom_components.smspilot.const import (
+    DOMAIN,
+    EVENT_MESSAGE_STATUS,
+    STATUS_POLL_INTERVAL,
+    NumberCheck,
+    SendKind,
+)
+from custom_components.smspilot.delivery import DeliveryTracker
+from custom_components.smspilot.models import SmsPilotConfigEntry
 from smspilot_emulator import DEMO_API_KEY, DEMO_USER_ID, Emulator
+from tests.conftest import revoke_key
 
 PHONE = "79087964781"
 PHONE_2 = "79161231212"
@@ -50,17 +57,17 @@ STORAGE_KEY = "smspilot.{}.pending"
 def _tracker(entry: MockConfigEntry) -> DeliveryTracker:
     """Return the delivery tracker of a loaded entry."""
     loaded: SmsPilotConfigEntry = entry  # type: ignore[assignment]
-    return loaded.runtime_data.tracker
+    return loaded.runtime_data.delivery
 
 
 async def _send(entry: MockConfigEntry, phones: Iterable[str], *, test: bool = False) -> SendResult:
     """Send one SMS packet through the account's client and hand it to the tracker."""
     loaded: SmsPilotConfigEntry = entry  # type: ignore[assignment]
-    tracker = loaded.runtime_data.tracker
+    tracker = loaded.runtime_data.delivery
     result = await loaded.runtime_data.client.send_sms(
-        list(phones), "Door opened", test=test, callback=tracker.callback_url
+        list(phones), "Door opened", options=SendOptions(test=test, callback=tracker.callback_url)
     )
-    tracker.track(MessageKind.SMS, result)
+    tracker.track(SendKind.SMS, result)
     return result
 
 
@@ -68,7 +75,7 @@ async def _check_numbers(entry: MockConfigEntry, phones: Iterable[str], method: 
     """Start a number check through the account's client and hand it to the tracker."""
     loaded: SmsPilotConfigEntry = entry  # type: ignore[assignment]
     result = await loaded.runtime_data.client.check_numbers(list(phones), method)
-    loaded.runtime_data.tracker.track(MessageKind(method.lower()), result)
+    loaded.runtime_data.delivery.track(NumberCheck(method.lower()), result)
     return result
 
 
@@ -163,7 +170,7 @@ async def test_poll_reports_delivery_with_one_request(
     assert state.attributes["kind"] == "sms"
     assert state.attributes["packet_id"] == result.packet_id
     assert state.attributes["error"] is None
-    assert state.attributes["options"] == list(tracker_module.STATUS_NAMES)
+    assert state.attributes["options"] == list(statuses.STATUS_NAMES)
 
     # Tracking stopped: nothing more is asked and nothing more is announced.
     assert _tracker(init_integration).pending_count == 0
@@ -205,7 +212,7 @@ async def test_long_id_lists_are_split(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """More pending messages than fit one request are asked about in a few requests."""
-    monkeypatch.setattr(tracker_module, "STATUS_CHECK_CHUNK", 2)
+    monkeypatch.setattr(delivery, "STATUS_CHECK_CHUNK", 2)
     phones = [f"7916123450{digit}" for digit in range(5)]
     result = await _send(init_integration, phones)
     ids = [str(message.server_id) for message in result.messages]
@@ -370,7 +377,7 @@ async def test_stale_poll_answer_does_not_undo_a_callback(
     assert await tracker.async_handle_callback(parse_status_callback(form))
 
     state = _message_state(server_id, MessageStatus.ACCEPTED)
-    tracker.apply_states(None, [state])
+    tracker.apply_states([state])
 
     assert _summary(events) == [(PHONE, "accepted"), (PHONE, "sent_to_operator")]
 
@@ -387,7 +394,7 @@ async def test_unknown_status_code(hass: HomeAssistant, init_integration: MockCo
     result = await _send(init_integration, [PHONE])
     server_id = result.messages[0].server_id
 
-    tracker.apply_states(None, [_message_state(server_id, 7)])
+    tracker.apply_states([_message_state(server_id, 7)])
 
     assert events[-1].data["status"] == 7
     assert events[-1].data["status_name"] == "unknown"
@@ -406,14 +413,14 @@ async def test_check_status_answers_for_other_messages(
     events = async_capture_events(hass, EVENT_MESSAGE_STATUS)
     tracker = _tracker(init_integration)
 
-    tracker.apply_states(None, [_message_state(500, MessageStatus.DELIVERED)])
+    tracker.apply_states([_message_state(500, MessageStatus.DELIVERED)])
     assert events == []
 
-    tracker.apply_states(MessageKind.VOICE, [_message_state(500, MessageStatus.SENT_TO_OPERATOR)])
-    tracker.apply_states(MessageKind.VOICE, [_message_state(500, MessageStatus.SENT_TO_OPERATOR)])
-    tracker.apply_states(MessageKind.VOICE, [_message_state(500, MessageStatus.DELIVERED)])
-    tracker.apply_states(MessageKind.VOICE, [_message_state(500, MessageStatus.DELIVERED)])
-    tracker.apply_states(MessageKind.VOICE, [_message_state(501, MessageStatus.DELIVERED)])
+    tracker.follow_states(SendKind.VOICE, [_message_state(500, MessageStatus.SENT_TO_OPERATOR)])
+    tracker.follow_states(SendKind.VOICE, [_message_state(500, MessageStatus.SENT_TO_OPERATOR)])
+    tracker.follow_states(SendKind.VOICE, [_message_state(500, MessageStatus.DELIVERED)])
+    tracker.follow_states(SendKind.VOICE, [_message_state(500, MessageStatus.DELIVERED)])
+    tracker.follow_states(SendKind.VOICE, [_message_state(501, MessageStatus.DELIVERED)])
 
     assert [(event.data["kind"], event.data["status_name"]) for event in events] == [
         ("voice", "sent_to_operator"),
@@ -439,7 +446,7 @@ async def test_unfinished_message_of_a_status_check_is_followed(
     result = await loaded.runtime_data.client.check_numbers([PHONE], NumberCheckMethod.PING)
     server_id = result.messages[0].server_id
     states = await loaded.runtime_data.client.get_status([server_id])
-    loaded.runtime_data.tracker.apply_states(MessageKind.PING, states)
+    loaded.runtime_data.delivery.follow_states(NumberCheck.PING, states)
     await emulator.complete_all()
     await _tick(hass, freezer)
 
@@ -456,7 +463,7 @@ async def test_finished_memory_is_bounded(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Only the most recent final statuses are remembered for spotting repeats."""
-    monkeypatch.setattr(tracker_module, "FINISHED_MEMORY", 1)
+    monkeypatch.setattr(delivery, "FINISHED_MEMORY", 1)
     tracker = _tracker(init_integration)
     first = await _send(init_integration, [BLACKLISTED, PHONE])
     second = await _send(init_integration, [BLACKLISTED, PHONE_2])
@@ -549,7 +556,7 @@ async def test_pending_messages_survive_a_restart(
     assert _status_requests(emulator) == [ids]
     assert _summary(events)[2:] == [(PHONE, "delivered"), (PHONE_2, "delivered")]
     assert events[-1].data["packet_id"] == result.packet_id
-    await _tick(hass, freezer, timedelta(seconds=tracker_module.SAVE_DELAY))
+    await _tick(hass, freezer, timedelta(seconds=delivery_store.SAVE_DELAY))
     stored = hass_storage[STORAGE_KEY.format(init_integration.entry_id)]["data"]["messages"]
     assert stored == []
 
@@ -574,7 +581,7 @@ async def test_restore_skips_damaged_and_old_records(
         "status": 0,
         "sent_at": now.isoformat(),
     }
-    too_old = now - tracker_module.MAX_PENDING_AGE - timedelta(minutes=1)
+    too_old = now - delivery_store.MAX_PENDING_AGE - timedelta(minutes=1)
     records = [
         {**fresh, "server_id": 2, "sent_at": too_old.isoformat()},
         {**fresh, "server_id": 3, "sent_at": now.replace(tzinfo=None).isoformat()},
@@ -646,7 +653,7 @@ async def test_pending_list_is_bounded(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Beyond the limit the oldest messages are dropped, with one warning."""
-    monkeypatch.setattr(tracker_module, "MAX_PENDING", 3)
+    monkeypatch.setattr(delivery, "MAX_PENDING", 3)
     first = await _send(init_integration, [f"7916123450{digit}" for digit in range(2)])
     second = await _send(init_integration, [f"7916123451{digit}" for digit in range(2)])
     third = await _send(init_integration, [f"7916123452{digit}" for digit in range(2)])
@@ -688,7 +695,7 @@ async def test_old_messages_stop_being_tracked(
     failed_requests = len(_status_requests(emulator))
     assert failed_requests >= 3
 
-    await _tick(hass, freezer, tracker_module.MAX_PENDING_AGE)
+    await _tick(hass, freezer, delivery_store.MAX_PENDING_AGE)
     emulator.clear_faults()
     await _tick(hass, freezer)
     await _tick(hass, freezer)
@@ -752,7 +759,7 @@ async def test_refused_key_while_polling_starts_reauth(
 ) -> None:
     """An API key refused during a status poll asks the user for a new one, once."""
     await _send(init_integration, [PHONE])
-    emulator.accounts[DEMO_API_KEY].blocked = True
+    revoke_key(emulator)
 
     await _tick(hass, freezer)
     await _tick(hass, freezer)

@@ -120,7 +120,7 @@ async def test_status_callbacks_reach_the_tracker(
 ) -> None:
     """SMSPilot's POST callback and a GET callback both move a sent message on."""
     events = async_capture_events(hass, EVENT_MESSAGE_STATUS)
-    tracker = account.runtime_data.tracker
+    tracker = account.runtime_data.delivery
     assert tracker.callback_url == str(client.make_url(webhook_path(account)))
     with patch.object(
         tracker, "async_handle_callback", wraps=tracker.async_handle_callback
@@ -161,7 +161,7 @@ async def test_post_callback_with_fields_in_the_address(
     hass: HomeAssistant, client: TestClient, account: MockConfigEntry
 ) -> None:
     """A POST whose fields are all in the query string (empty body) is read like a GET."""
-    tracker = account.runtime_data.tracker
+    tracker = account.runtime_data.delivery
     with patch.object(
         tracker, "async_handle_callback", wraps=tracker.async_handle_callback
     ) as handle:
@@ -182,7 +182,7 @@ async def test_status_callback_for_unknown_message(
         assert response.status == 200
     await hass.async_block_till_done(wait_background_tasks=True)
     assert events == []
-    assert account.runtime_data.inbound.rejected == 0
+    assert account.runtime_data.mailbox.rejected == 0
 
 
 async def test_tracker_failure_is_answered_and_logged_without_traceback(
@@ -193,7 +193,7 @@ async def test_tracker_failure_is_answered_and_logged_without_traceback(
 ) -> None:
     """A fault behind the webhook still answers 200 and logs one line, no traceback."""
     with patch.object(
-        account.runtime_data.tracker, "async_handle_callback", side_effect=RuntimeError("boom")
+        account.runtime_data.delivery, "async_handle_callback", side_effect=RuntimeError("boom")
     ):
         query = {"server_id": "1", "phone": "79161234567", "status": "2", "error": "0"}
         async with client.get(webhook_path(account), params=query) as response:
@@ -214,7 +214,7 @@ async def test_wrong_account_is_refused(
     assert await post_form(client, webhook_path(account), inbound_form(user_id="99999")) == 403
     await hass.async_block_till_done(wait_background_tasks=True)
     assert events == []
-    assert account.runtime_data.inbound.rejected == 1
+    assert account.runtime_data.mailbox.rejected == 1
     sensor_state = hass.states.get(entity_id(hass, "sensor", "last_inbound_message"))
     assert sensor_state is not None
     assert sensor_state.state == "unknown"
@@ -317,7 +317,7 @@ async def test_malformed_requests_are_refused(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert sms_events == []
     assert status_events == []
-    assert account.runtime_data.inbound.rejected == 1
+    assert account.runtime_data.mailbox.rejected == 1
     assert _loud(caplog) == []
     ours = [r.getMessage() for r in caplog.records if r.name.startswith("custom_components")]
     assert ours  # the refusal is logged at debug level, without the webhook id
@@ -347,7 +347,7 @@ async def test_replay_fires_once(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert statuses == [200] * 5
     assert [event.data["id"] for event in events] == [101]
-    assert account.runtime_data.inbound.duplicates == 6
+    assert account.runtime_data.mailbox.duplicates == 6
 
 
 async def test_order_is_kept(
@@ -381,8 +381,8 @@ async def test_burst_of_a_thousand(
     assert elapsed < 30
     assert len(events) == 1000
     assert sorted(event.data["id"] for event in events) == list(range(10_000, 11_000))
-    assert account.runtime_data.inbound.received == 1000
-    assert account.runtime_data.inbound.rejected == 0
+    assert account.runtime_data.mailbox.received == 1000
+    assert account.runtime_data.mailbox.rejected == 0
 
 
 async def test_long_sms_is_cut_in_the_state_only(

@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from homeassistant.components.webhook import async_generate_id
 from homeassistant.const import CONF_API_KEY, CONF_WEBHOOK_ID, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import config_validation as cv
+from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .api import SmsPilotClient
-from .const import CONF_API_URL, DOMAIN
-from .coordinator import (
-    SmsPilotAccountCoordinator,
-    SmsPilotConfigEntry,
-    SmsPilotRuntimeData,
-    SmsPilotSmsCountCoordinator,
-)
-from .inbound import InboundProcessor
-from .messaging import SmsPilotMessenger
-from .notify import async_setup_legacy_notify
+from .const import CONF_API_URL, CONF_DEFAULT_SENDER, DOMAIN, LOGGER
+from .coordinator import SmsPilotAccountCoordinator, SmsPilotSmsCountCoordinator
+from .delivery import DeliveryTracker, async_remove_pending
+from .health import AccountHealth, blocked_issue_id
+from .legacy_notify import DATA_LEGACY_NOTIFY, LegacyNotify
+from .mailbox import InboundMailbox
+from .models import SmsPilotConfigEntry, SmsPilotRuntimeData
+from .public_address import PublicAddress, async_remove_public_address
+from .sending import Sender
 from .services import async_setup_services
-from .tracker import DeliveryTracker
-from .webhook import async_public_url, async_register_webhook, async_remove_webhook
+from .webhook import async_register_webhook
 
 PLATFORMS: list[Platform] = [Platform.EVENT, Platform.NOTIFY, Platform.SENSOR]
 
@@ -30,62 +31,105 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions once; they outlive any single account."""
+    """Register the actions and the notify owner once; they outlive any single account."""
     async_setup_services(hass)
+    hass.data[DATA_LEGACY_NOTIFY] = LegacyNotify(hass)
+    return True
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: SmsPilotConfigEntry) -> bool:
+    """Bring entries of older releases up to the current data version."""
+    if entry.version > 1:
+        # Made by a newer release of this integration: nothing here can read it.
+        return False
+    if entry.minor_version < 2:
+        # 1.2: entries made before inbound SMS existed get their webhook.
+        data = {**entry.data}
+        data.setdefault(CONF_WEBHOOK_ID, async_generate_id())
+        hass.config_entries.async_update_entry(entry, data=data, minor_version=2)
+        LOGGER.debug("Migrated %s to version 1.2", entry.title)
     return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: SmsPilotConfigEntry) -> bool:
-    """Set up one SMSPilot account."""
-    if CONF_WEBHOOK_ID not in entry.data:
-        # Entries made before inbound SMS existed get their webhook now.
-        hass.config_entries.async_update_entry(
-            entry, data={**entry.data, CONF_WEBHOOK_ID: async_generate_id()}
-        )
-    client = SmsPilotClient(
-        async_get_clientsession(hass),
-        entry.data[CONF_API_KEY],
-        api_url=entry.data[CONF_API_URL],
-    )
-    account = SmsPilotAccountCoordinator(hass, entry, client)
-    await account.async_config_entry_first_refresh()
+    """Set up one SMSPilot account, all or nothing.
 
-    tracker = DeliveryTracker(hass, entry, client)
-    inbound = InboundProcessor(hass, entry, client)
-    await tracker.async_load()
-    await inbound.async_load()
+    Every step registers its own undo at once, so a failure anywhere leaves nothing behind
+    (Home Assistant runs the undo list) and the retry starts clean.
+    """
+    client = SmsPilotClient(
+        async_get_clientsession(hass), entry.data[CONF_API_KEY], api_url=entry.data[CONF_API_URL]
+    )
+    health = AccountHealth(hass, entry)
+    coordinator = SmsPilotAccountCoordinator(hass, entry, client, health)
+    await coordinator.async_config_entry_first_refresh()
+
+    start_task = partial(entry.async_create_background_task, hass)
+    delivery = DeliveryTracker(
+        hass, entry.entry_id, client, report_error=health.report, start_task=start_task
+    )
+    mailbox = InboundMailbox(
+        hass, entry.entry_id, client, created_at=entry.created_at, start_task=start_task
+    )
+
+    def address_changed(url: str | None) -> None:
+        delivery.callback_url = url
+        mailbox.set_polling(url is None)
+
+    address = PublicAddress(hass, entry, address_changed)
+    try:
+        await delivery.async_load()
+        entry.async_on_unload(delivery.async_unload)
+        await mailbox.async_load(str(entry.unique_id))
+        entry.async_on_unload(mailbox.async_unload)
+        entry.async_on_unload(address.async_stop)
+        await address.async_start()
+    except Exception as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="setup_failed",
+            translation_placeholders={"error": type(err).__name__},
+        ) from err
+
     entry.runtime_data = SmsPilotRuntimeData(
         client=client,
-        account=account,
-        sms_count=SmsPilotSmsCountCoordinator(hass, entry, client),
-        tracker=tracker,
-        inbound=inbound,
-        messenger=SmsPilotMessenger(hass, entry, client, account, tracker),
+        health=health,
+        coordinator=coordinator,
+        sms_count_coordinator=SmsPilotSmsCountCoordinator(hass, entry, client, health),
+        delivery=delivery,
+        mailbox=mailbox,
+        address=address,
+        sender=Sender(
+            hass,
+            client,
+            coordinator,
+            delivery,
+            title=lambda: entry.title,
+            default_sender=entry.options.get(CONF_DEFAULT_SENDER) or None,
+            report_error=health.report,
+        ),
     )
-    entry.async_on_unload(tracker.async_unload)
-    entry.async_on_unload(inbound.async_unload)
-
-    async_register_webhook(hass, entry)
-    public_url = await async_public_url(hass, entry)
-    tracker.callback_url = public_url
-    await inbound.async_start(public_url=public_url)
-
-    await async_setup_legacy_notify(hass, entry)
-    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    try:
+        await hass.data[DATA_LEGACY_NOTIFY].async_add(entry)
+    except Exception:
+        await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+        raise
+    # Last, once the entities exist: SMSPilot's requests, and what arrived meanwhile.
+    entry.async_on_unload(async_register_webhook(hass, entry))
+    mailbox.async_start(polling=address.url is None)
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: SmsPilotConfigEntry) -> bool:
-    """Unload one SMSPilot account."""
+    """Unload one SMSPilot account: its notify actions first, then its entities."""
+    await hass.data[DATA_LEGACY_NOTIFY].async_remove(entry.entry_id)
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: SmsPilotConfigEntry) -> None:
-    """Forget the account's webhook (and its cloud address) when the entry is deleted."""
-    await async_remove_webhook(hass, entry)
-
-
-async def _async_options_updated(hass: HomeAssistant, entry: SmsPilotConfigEntry) -> None:
-    """Apply changed options by reloading the account."""
-    await hass.config_entries.async_reload(entry.entry_id)
+    """Remove everything a deleted account made: stores, cloudhook and repair issues."""
+    await async_remove_pending(hass, entry.entry_id)
+    await InboundMailbox.async_remove_memory(hass, entry.entry_id, str(entry.unique_id))
+    await async_remove_public_address(hass, entry)
+    ir.async_delete_issue(hass, DOMAIN, blocked_issue_id(entry.entry_id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, override
 
+from homeassistant import config_entries
 from homeassistant.components import webhook
 from homeassistant.config_entries import (
     ConfigEntry,
@@ -26,30 +27,25 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-try:
-    # Home Assistant 2026 validates with probatio (voluptuous's successor, same API).
-    import probatio as vol
-except ImportError:  # Home Assistant before 2026
-    import voluptuous as vol  # type: ignore[no-redef]
-
 from .api import (
+    SmsPilotAccountBlockedError,
     SmsPilotAuthenticationError,
     SmsPilotClient,
     SmsPilotConnectionError,
     UserInfo,
 )
+from .compat import HAS_OPTIONS_FLOW_WITH_RELOAD, vol
 from .const import (
     API_KEY_URL,
     CONF_API_URL,
-    CONF_CLOUDHOOK_URL,
     CONF_DEFAULT_SENDER,
     DOMAIN,
     LOGGER,
     SUBENTRY_RECIPIENT,
     default_api_url,
 )
+from .public_address import cloud_subscribed, external_url
 from .subentry_flow import RecipientSubentryFlow
-from .webhook import async_inbound_url, async_public_url
 
 KEY_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
@@ -65,7 +61,8 @@ class SmsPilotConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add an SMSPilot account by its API key."""
 
     VERSION = 1
-    MINOR_VERSION = 1
+    # 1.2: every entry has a webhook id (added by async_migrate_entry).
+    MINOR_VERSION = 2
 
     _title: str
     _data: dict[str, Any]
@@ -95,6 +92,8 @@ class SmsPilotConfigFlow(ConfigFlow, domain=DOMAIN):
             return await client.get_user_info(), {}
         except SmsPilotAuthenticationError:
             return None, {CONF_API_KEY: "invalid_auth"}
+        except SmsPilotAccountBlockedError:
+            return None, {"base": "account_blocked"}
         except SmsPilotConnectionError:
             return None, {"base": "cannot_connect"}
         except Exception:  # noqa: BLE001 - the form must show 'unknown', not crash
@@ -147,17 +146,28 @@ class SmsPilotConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_inbound(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Show the address to paste into SMSPilot's inbound settings, then save."""
+        """Show the address to paste into SMSPilot's inbound settings, then save.
+
+        Nothing is created here: a Home Assistant Cloud address is made by the loaded account,
+        so an abandoned flow leaves nothing behind.
+        """
         if user_input is not None:
             return self.async_create_entry(title=self._title, data=self._data)
-        url, cloudhook = await async_inbound_url(self.hass, self._data[CONF_WEBHOOK_ID])
-        if cloudhook:
-            self._data[CONF_CLOUDHOOK_URL] = url
+        if cloud_subscribed(self.hass):
+            step_id, url = "inbound_cloud", ""
+        elif url := external_url(self.hass, self._data[CONF_WEBHOOK_ID]) or "":
+            step_id = "inbound"
+        else:
+            step_id = "inbound_no_url"
         return self.async_show_form(
-            step_id="inbound" if url else "inbound_no_url",
-            description_placeholders={"url": url or ""},
-            last_step=True,
+            step_id=step_id, description_placeholders={"url": url}, last_step=True
         )
+
+    async def async_step_inbound_cloud(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Save the account; Home Assistant Cloud gives it an address once it is loaded."""
+        return await self.async_step_inbound(user_input)
 
     async def async_step_inbound_no_url(
         self, user_input: dict[str, Any] | None = None
@@ -217,16 +227,34 @@ class SmsPilotConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
 
-class SmsPilotOptionsFlow(OptionsFlow):
-    """Choose the account's default sender name."""
+if HAS_OPTIONS_FLOW_WITH_RELOAD:
+    _ReloadingOptionsFlow = config_entries.OptionsFlowWithReload
+else:  # Home Assistant before 2025.8
+
+    class _ReloadingOptionsFlow(OptionsFlow):  # type: ignore[no-redef]
+        """Reload the entry once when the options change, as OptionsFlowWithReload does."""
+
+        @override
+        def async_create_entry(self, *, data: Mapping[str, Any], **kwargs: Any) -> ConfigFlowResult:
+            """Save the options now and reload the entry once if they changed."""
+            entry = self.config_entry
+            if self.hass.config_entries.async_update_entry(entry, options=data):
+                self.hass.config_entries.async_schedule_reload(entry.entry_id)
+            return super().async_create_entry(data=data, **kwargs)
+
+
+class SmsPilotOptionsFlow(_ReloadingOptionsFlow):
+    """Choose the account's default sender name; the entry reloads once when it changes."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Offer the sender names registered with the account."""
+        """Offer the sender names registered with the account (the form changes nothing)."""
         if user_input is not None:
             return self.async_create_entry(data=user_input)
         info: UserInfo | None = None
+        url: str | None = None
         if runtime := getattr(self.config_entry, "runtime_data", None):
-            info = runtime.account.data
+            info = runtime.coordinator.data
+            url = runtime.address.url
         senders = list(info.senders) if info else []
         current = self.config_entry.options.get(
             CONF_DEFAULT_SENDER, info.default_sender if info else None
@@ -235,7 +263,6 @@ class SmsPilotOptionsFlow(OptionsFlow):
             senders.insert(0, current)
         if not senders:
             return self.async_abort(reason="no_senders")
-        url = await async_public_url(self.hass, self.config_entry) if info else None
         return self.async_show_form(
             step_id="init",
             description_placeholders={"url": url or "—"},

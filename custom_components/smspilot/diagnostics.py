@@ -13,7 +13,8 @@ from homeassistant.core import HomeAssistant
 
 from .api import UserInfo
 from .const import CONF_CLOUDHOOK_URL
-from .coordinator import SmsPilotConfigEntry
+from .legacy_notify import DATA_LEGACY_NOTIFY
+from .models import SmsPilotConfigEntry
 
 # The key and webhook id are secrets; the rest identifies a person.
 TO_REDACT = {
@@ -52,7 +53,7 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """Return diagnostics for one SMSPilot account."""
     data = entry.runtime_data
-    account = data.account
+    account = data.coordinator
     return async_redact_data(
         {
             "entry": {
@@ -62,16 +63,19 @@ async def async_get_config_entry_diagnostics(
             },
             "account": _account_facts(account.data),
             "account_last_update_success": account.last_update_success,
-            "sms_count": data.sms_count.data,
+            "sms_count": data.sms_count_coordinator.data,
+            "effective_sender": data.sender.effective_sender,
+            "public_address": data.address.url is not None,
+            "notify_actions": hass.data[DATA_LEGACY_NOTIFY].names(entry.entry_id),
             "delivery_status": {
-                "pending": data.tracker.pending_count,
-                "callbacks": data.tracker.callback_url is not None,
+                "pending": data.delivery.pending_count,
+                "callbacks": data.delivery.callback_url is not None,
             },
             "inbound": {
-                "received": data.inbound.received,
-                "duplicates": data.inbound.duplicates,
-                "rejected": data.inbound.rejected,
-                "polling": data.inbound.polling,
+                "received": data.mailbox.received,
+                "duplicates": data.mailbox.duplicates,
+                "rejected": data.mailbox.rejected,
+                "polling": data.mailbox.polling,
             },
         },
         TO_REDACT,

@@ -1,41 +1,45 @@
-"""Sensors of an SMSPilot account: balance and what it pays for."""
+"""Sensors of an SMSPilot account: balance, sender, SMS count, last status, last inbound SMS."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import override
+from typing import Any, Final, override
 
 from homeassistant.components.sensor import (
+    RestoreSensor,
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, EntityCategory
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api import UserInfo
-from .coordinator import (
-    SmsPilotAccountCoordinator,
-    SmsPilotConfigEntry,
-    SmsPilotSmsCountCoordinator,
-)
-from .entity import SmsPilotEntity
-from .inbound import LastInboundMessageSensor
-from .tracker import LastMessageStatusSensor
+from .const import SIGNAL_MESSAGE_STATUS, SIGNAL_SMS_RECEIVED
+from .coordinator import SmsPilotAccountCoordinator, SmsPilotSmsCountCoordinator
+from .entity import SmsPilotEntity, SmsPilotPushEntity
+from .mailbox import ReceivedSms
+from .models import SmsPilotConfigEntry, SmsPilotRuntimeData
+from .statuses import STATUS_NAMES
 
-# Reads come from coordinators; entities never call the API themselves.
+# Reads come from coordinators and pushes; entities never call the API themselves.
 PARALLEL_UPDATES = 0
+
+# Home Assistant refuses states longer than 255 characters.
+STATE_MAX_LENGTH: Final = 255
+ELLIPSIS: Final = "…"
+_STATUS_ATTRIBUTES: Final = ("server_id", "phone", "kind", "packet_id", "error")
+_SMS_ATTRIBUTES: Final = ("id", "phone", "message", "num", "received_at")
 
 
 @dataclass(frozen=True, kw_only=True)
 class SmsPilotAccountSensorDescription(SensorEntityDescription):
-    """Describe a sensor computed from the account's user info."""
+    """Describe a sensor computed from the account's facts."""
 
-    value_fn: Callable[[UserInfo], Decimal | str | None]
+    value_fn: Callable[[SmsPilotRuntimeData], Decimal | str | None]
 
 
 ACCOUNT_SENSORS: tuple[SmsPilotAccountSensorDescription, ...] = (
@@ -46,13 +50,14 @@ ACCOUNT_SENSORS: tuple[SmsPilotAccountSensorDescription, ...] = (
         state_class=SensorStateClass.TOTAL,
         native_unit_of_measurement="RUB",
         suggested_display_precision=2,
-        value_fn=lambda info: info.balance,
+        value_fn=lambda runtime: runtime.coordinator.data.balance,
     ),
     SmsPilotAccountSensorDescription(
         key="default_sender",
         translation_key="default_sender",
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda info: info.default_sender,
+        # What SMS really go out with: the options' choice, else the account's default.
+        value_fn=lambda runtime: runtime.sender.effective_sender,
     ),
 )
 
@@ -72,14 +77,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the account's sensors."""
-    data = entry.runtime_data
+    runtime = entry.runtime_data
     async_add_entities(
         [
-            *(
-                SmsPilotAccountSensor(data.account, entry, description)
-                for description in ACCOUNT_SENSORS
-            ),
-            SmsPilotSmsCountSensor(data.sms_count, entry, SMS_COUNT_SENSOR),
+            *(SmsPilotAccountSensor(entry, description) for description in ACCOUNT_SENSORS),
+            SmsPilotSmsCountSensor(runtime.sms_count_coordinator, entry),
             LastMessageStatusSensor(entry),
             LastInboundMessageSensor(entry),
         ]
@@ -87,39 +89,35 @@ async def async_setup_entry(
 
 
 class SmsPilotAccountSensor(SmsPilotEntity[SmsPilotAccountCoordinator], SensorEntity):
-    """A sensor whose value comes from the account's user info."""
+    """A sensor whose value comes from the account's facts."""
 
     entity_description: SmsPilotAccountSensorDescription
 
     def __init__(
-        self,
-        coordinator: SmsPilotAccountCoordinator,
-        entry: SmsPilotConfigEntry,
-        description: SmsPilotAccountSensorDescription,
+        self, entry: SmsPilotConfigEntry, description: SmsPilotAccountSensorDescription
     ) -> None:
         """Set up the sensor."""
-        super().__init__(coordinator, entry, description.key)
+        super().__init__(entry.runtime_data.coordinator, entry, description.key)
         self.entity_description = description
+        self._runtime = entry.runtime_data
 
     @property
     @override
     def native_value(self) -> Decimal | str | None:
         """Return the value for the account's current facts."""
-        return self.entity_description.value_fn(self.coordinator.data)
+        return self.entity_description.value_fn(self._runtime)
 
 
 class SmsPilotSmsCountSensor(SmsPilotEntity[SmsPilotSmsCountCoordinator], SensorEntity):
     """How many SMS the balance pays for, as SMSPilot estimates it."""
 
+    entity_description = SMS_COUNT_SENSOR
+
     def __init__(
-        self,
-        coordinator: SmsPilotSmsCountCoordinator,
-        entry: SmsPilotConfigEntry,
-        description: SensorEntityDescription,
+        self, coordinator: SmsPilotSmsCountCoordinator, entry: SmsPilotConfigEntry
     ) -> None:
         """Set up the sensor."""
-        super().__init__(coordinator, entry, description.key)
-        self.entity_description = description
+        super().__init__(coordinator, entry, SMS_COUNT_SENSOR.key)
 
     @override
     async def async_added_to_hass(self) -> None:
@@ -139,3 +137,80 @@ class SmsPilotSmsCountSensor(SmsPilotEntity[SmsPilotSmsCountCoordinator], Sensor
     def native_value(self) -> int | None:
         """Return the SMS count."""
         return self.coordinator.data
+
+
+class LastMessageStatusSensor(SmsPilotPushEntity, RestoreSensor):
+    """The latest status of any message of the account (an enum, restored after restart)."""
+
+    _attr_translation_key = "last_message_status"
+    _attr_device_class = SensorDeviceClass.ENUM
+
+    def __init__(self, entry: SmsPilotConfigEntry) -> None:
+        """Attach the sensor to the account's device."""
+        super().__init__(entry, "last_message_status", SIGNAL_MESSAGE_STATUS)
+        self._attr_options = list(STATUS_NAMES)
+        self._attr_extra_state_attributes = dict.fromkeys(_STATUS_ATTRIBUTES)
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Restore the last status and listen for new ones."""
+        await super().async_added_to_hass()
+        last_data = await self.async_get_last_sensor_data()
+        if last_data is not None and last_data.native_value in STATUS_NAMES:
+            self._attr_native_value = last_data.native_value
+        if (last_state := await self.async_get_last_state()) is not None:
+            self._attr_extra_state_attributes = {
+                name: last_state.attributes.get(name) for name in _STATUS_ATTRIBUTES
+            }
+
+    @callback
+    @override
+    def _signalled(self, payload: Mapping[str, Any]) -> None:
+        """Show a status change announced by the tracker."""
+        name = payload["status_name"]
+        self._attr_native_value = name if name in STATUS_NAMES else None
+        self._attr_extra_state_attributes = {
+            "server_id": payload["server_id"],
+            "phone": payload["phone"],
+            "kind": payload["kind"],
+            "packet_id": payload["packet_id"],
+            "error": payload["error_text"],
+        }
+        self.async_write_ha_state()
+
+
+class LastInboundMessageSensor(SmsPilotPushEntity, RestoreSensor):
+    """The text of the last inbound SMS; sender, time and the full text as attributes."""
+
+    _attr_translation_key = "last_inbound_message"
+
+    def __init__(self, entry: SmsPilotConfigEntry) -> None:
+        """Attach the sensor to the account's device."""
+        super().__init__(entry, "last_inbound_message", SIGNAL_SMS_RECEIVED)
+        self._attr_extra_state_attributes = {}
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Show the last SMS: one received in this run, else the one before the restart."""
+        await super().async_added_to_hass()
+        if (last := self._entry.runtime_data.mailbox.last) is not None:
+            self._signalled(last)
+            return
+        state = await self.async_get_last_state()
+        if state is None or state.state in (STATE_UNKNOWN, STATE_UNAVAILABLE):
+            return
+        self._attr_native_value = state.state
+        self._attr_extra_state_attributes = {
+            key: state.attributes[key] for key in _SMS_ATTRIBUTES if key in state.attributes
+        }
+
+    @callback
+    @override
+    def _signalled(self, payload: ReceivedSms) -> None:
+        """Show a newly received SMS."""
+        message = payload.message
+        if len(message) > STATE_MAX_LENGTH:
+            message = message[: STATE_MAX_LENGTH - len(ELLIPSIS)] + ELLIPSIS
+        self._attr_native_value = message
+        self._attr_extra_state_attributes = payload.as_dict()
+        self.async_write_ha_state()

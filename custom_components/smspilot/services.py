@@ -15,15 +15,18 @@ from homeassistant.core import (
 )
 from homeassistant.helpers import config_validation as cv
 
-try:
-    # Home Assistant 2026 validates with probatio (voluptuous's successor, same API).
-    import probatio as vol
-except ImportError:  # Home Assistant before 2026
-    import voluptuous as vol  # type: ignore[no-redef]
-
-from .const import DOMAIN
-from .coordinator import SmsPilotConfigEntry
-from .messaging import MessageKind, SmsPilotMessenger
+from .compat import vol
+from .const import (
+    ATTR_CONFIG_ENTRY_ID,
+    ATTR_SEND_AT,
+    ATTR_SENDER,
+    ATTR_TTL,
+    DOMAIN,
+    NumberCheck,
+    SendKind,
+)
+from .models import SmsPilotConfigEntry
+from .sending import Sender
 from .validation import check_message_ids, invalid_input
 
 SERVICE_SEND_SMS: Final = "send_sms"
@@ -33,12 +36,8 @@ SERVICE_CHECK_NUMBER: Final = "check_number"
 SERVICE_CHECK_STATUS: Final = "check_status"
 SERVICE_ESTIMATE_COST: Final = "estimate_cost"
 
-ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 ATTR_TO: Final = "to"
 ATTR_MESSAGE: Final = "message"
-ATTR_SENDER: Final = "sender"
-ATTR_SEND_AT: Final = "send_at"
-ATTR_TTL: Final = "ttl"
 ATTR_TEST: Final = "test"
 ATTR_CODE: Final = "code"
 ATTR_METHOD: Final = "method"
@@ -46,13 +45,8 @@ ATTR_WAIT: Final = "wait"
 ATTR_SERVER_IDS: Final = "server_ids"
 ATTR_PACKET_ID: Final = "packet_id"
 
-CHECK_METHODS: Final = {
-    "hlr": MessageKind.HLR,
-    "ping": MessageKind.PING,
-    "hlrvip": MessageKind.HLRVIP,
-}
 
-# The schemas check types only; ranges and formats are checked by the messenger, so the
+# The schemas check types only; ranges and formats are checked by the sender, so the
 # user gets a translated message naming the bad value (the notify path gets the same checks).
 _TEXTS = vol.All(cv.ensure_list, [cv.string])
 _ACCOUNT_SCHEMA = vol.Schema({vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string})
@@ -62,7 +56,8 @@ SEND_SMS_SCHEMA = _ACCOUNT_SCHEMA.extend(
         vol.Required(ATTR_MESSAGE): cv.string,
         vol.Optional(ATTR_SENDER): cv.string,
         vol.Optional(ATTR_SEND_AT): cv.datetime,
-        vol.Optional(ATTR_TTL): vol.Coerce(int),
+        # Whole minutes, checked with a translated error (1.5 is refused, not cut to 1).
+        vol.Optional(ATTR_TTL): vol.Any(int, float, str),
         vol.Optional(ATTR_TEST, default=False): cv.boolean,
     }
 )
@@ -71,7 +66,8 @@ SEND_VOICE_SCHEMA = _ACCOUNT_SCHEMA.extend(
         vol.Required(ATTR_TO): _TEXTS,
         vol.Required(ATTR_MESSAGE): cv.string,
         vol.Optional(ATTR_SEND_AT): cv.datetime,
-        vol.Optional(ATTR_TTL): vol.Coerce(int),
+        # Whole minutes, checked with a translated error (1.5 is refused, not cut to 1).
+        vol.Optional(ATTR_TTL): vol.Any(int, float, str),
         vol.Optional(ATTR_TEST, default=False): cv.boolean,
     }
 )
@@ -86,7 +82,7 @@ CHECK_NUMBER_SCHEMA = _ACCOUNT_SCHEMA.extend(
     {
         vol.Required(ATTR_TO): _TEXTS,
         vol.Optional(ATTR_METHOD, default="hlr"): vol.All(
-            cv.string, vol.Lower, vol.In(list(CHECK_METHODS))
+            cv.string, vol.Lower, vol.In([check.value for check in NumberCheck])
         ),
         vol.Optional(ATTR_WAIT): vol.Coerce(float),
     }
@@ -109,8 +105,8 @@ ESTIMATE_COST_SCHEMA = _ACCOUNT_SCHEMA.extend(
 type _Handler = Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]
 
 
-def _messenger(call: ServiceCall) -> SmsPilotMessenger:
-    """Return the messenger of the account the call names, or of the only loaded account."""
+def _sender(call: ServiceCall) -> Sender:
+    """Return the sender of the account the call names, or of the only loaded account."""
     hass = call.hass
     entry_id: str | None = call.data.get(ATTR_CONFIG_ENTRY_ID)
     entry: SmsPilotConfigEntry | None
@@ -120,7 +116,7 @@ def _messenger(call: ServiceCall) -> SmsPilotMessenger:
             raise invalid_input("account_not_found", config_entry_id=entry_id)
         if entry.state is not ConfigEntryState.LOADED:
             raise invalid_input("account_not_loaded", account=entry.title)
-        return entry.runtime_data.messenger
+        return entry.runtime_data.sender
     loaded: list[SmsPilotConfigEntry] = hass.config_entries.async_loaded_entries(DOMAIN)
     if not loaded:
         raise invalid_input("no_account_loaded")
@@ -128,13 +124,13 @@ def _messenger(call: ServiceCall) -> SmsPilotMessenger:
         raise invalid_input(
             "account_not_chosen", accounts=", ".join(sorted(entry.title for entry in loaded))
         )
-    return loaded[0].runtime_data.messenger
+    return loaded[0].runtime_data.sender
 
 
 async def _async_send_sms(call: ServiceCall) -> ServiceResponse:
     """Send an SMS to one or more numbers."""
-    return await _messenger(call).async_send(
-        MessageKind.SMS,
+    return await _sender(call).async_send(
+        SendKind.SMS,
         call.data[ATTR_TO],
         call.data[ATTR_MESSAGE],
         sender=call.data.get(ATTR_SENDER),
@@ -146,8 +142,8 @@ async def _async_send_sms(call: ServiceCall) -> ServiceResponse:
 
 async def _async_send_voice(call: ServiceCall) -> ServiceResponse:
     """Have a robot call the numbers and read the message aloud."""
-    return await _messenger(call).async_send(
-        MessageKind.VOICE,
+    return await _sender(call).async_send(
+        SendKind.VOICE,
         call.data[ATTR_TO],
         call.data[ATTR_MESSAGE],
         send_at=call.data.get(ATTR_SEND_AT),
@@ -158,22 +154,21 @@ async def _async_send_voice(call: ServiceCall) -> ServiceResponse:
 
 async def _async_flash_call(call: ServiceCall) -> ServiceResponse:
     """Call the numbers from a number ending in the four-digit code."""
-    return await _messenger(call).async_send(
-        MessageKind.FLASHCALL, call.data[ATTR_TO], call.data[ATTR_CODE], test=call.data[ATTR_TEST]
+    return await _sender(call).async_send(
+        SendKind.FLASHCALL, call.data[ATTR_TO], call.data[ATTR_CODE], test=call.data[ATTR_TEST]
     )
 
 
 async def _async_check_number(call: ServiceCall) -> ServiceResponse:
     """Check whether numbers are served (HLR), online (PING) or both with details (HLRVIP)."""
-    return await _messenger(call).async_check_numbers(
-        CHECK_METHODS[call.data[ATTR_METHOD]], call.data[ATTR_TO], wait=call.data.get(ATTR_WAIT)
+    return await _sender(call).async_check_numbers(
+        NumberCheck(call.data[ATTR_METHOD]), call.data[ATTR_TO], wait=call.data.get(ATTR_WAIT)
     )
 
 
 async def _async_check_status(call: ServiceCall) -> ServiceResponse:
     """Return the current states of sent messages."""
-    messenger = _messenger(call)
-    return await messenger.async_check_status(
+    return await _sender(call).async_check_status(
         server_ids=check_message_ids(call.data.get(ATTR_SERVER_IDS, ())),
         packet_id=call.data.get(ATTR_PACKET_ID),
     )
@@ -181,7 +176,7 @@ async def _async_check_status(call: ServiceCall) -> ServiceResponse:
 
 async def _async_estimate_cost(call: ServiceCall) -> ServiceResponse:
     """Return what an SMS would cost, without sending it."""
-    return await _messenger(call).async_estimate(
+    return await _sender(call).async_estimate(
         call.data[ATTR_TO], call.data[ATTR_MESSAGE], sender=call.data.get(ATTR_SENDER)
     )
 

@@ -15,12 +15,7 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-try:
-    # Home Assistant 2026 validates with probatio (voluptuous's successor, same API).
-    import probatio as vol
-except ImportError:  # Home Assistant before 2026
-    import voluptuous as vol  # type: ignore[no-redef]
-
+from .compat import vol
 from .const import CHANNEL_SMS, CHANNEL_VOICE, CONF_CHANNEL, CONF_PHONE, SUBENTRY_RECIPIENT
 from .phone import PhoneNumberError, PhoneNumberProblem, home_country, normalize_phone
 

@@ -33,6 +33,7 @@ _SPECIAL_SENDERS: Final = frozenset({"GOLOS", "GOLOSM", "FLASHCALL", "2WAY"})
 VOICE_SENDERS: Final = ("GOLOS", "GOLOSM")
 _FLASH_CALL_CODE: Final = re.compile(r"[0-9]{4}")
 _MESSAGE_ID: Final = re.compile(r"[0-9]{1,18}")
+_WHOLE_NUMBER: Final = re.compile(r"[+-]?[0-9]{1,9}")
 _PHONE_PROBLEM_KEYS: Final = {
     PhoneNumberProblem.EMPTY: "no_phone_numbers",
     PhoneNumberProblem.INVALID: "invalid_phone",
@@ -131,13 +132,31 @@ def check_send_at(send_at: datetime | None) -> datetime | None:
     return moment
 
 
-def check_ttl(ttl: int | None) -> int | None:
-    """Return the message lifetime in minutes, refusing values outside 1..1440."""
+def check_ttl(ttl: object) -> int | None:
+    """Return the message lifetime in whole minutes, refusing fractions and values outside 1..1440."""
     if ttl is None:
         return None
-    if not MIN_TTL <= ttl <= MAX_TTL:
-        raise invalid_input("invalid_ttl", ttl=str(ttl), min_ttl=str(MIN_TTL), max_ttl=str(MAX_TTL))
-    return ttl
+    minutes = _whole_number(ttl)
+    if minutes is None:
+        raise invalid_input("ttl_not_whole", ttl=str(ttl))
+    if not MIN_TTL <= minutes <= MAX_TTL:
+        raise invalid_input(
+            "invalid_ttl", ttl=str(minutes), min_ttl=str(MIN_TTL), max_ttl=str(MAX_TTL)
+        )
+    return minutes
+
+
+def _whole_number(value: object) -> int | None:
+    """Return a whole number given as an int, an integral float or digits; None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(text := value.strip()):
+        return int(text)
+    return None
 
 
 def check_wait(wait: float | None) -> float:

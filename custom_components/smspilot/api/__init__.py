@@ -3,6 +3,7 @@
 from .callbacks import parse_inbound_sms, parse_status_callback
 from .client import DEFAULT_API_URL, DEFAULT_REQUEST_TIMEOUT, SmsPilotClient
 from .errors import (
+    SmsPilotAccountBlockedError,
     SmsPilotAuthenticationError,
     SmsPilotConnectionError,
     SmsPilotError,
@@ -18,6 +19,7 @@ from .models import (
     MessageState,
     MessageStatus,
     NumberCheckMethod,
+    SendOptions,
     SendResult,
     SentMessage,
     StatusCallback,
@@ -34,9 +36,11 @@ __all__ = [
     "MessageState",
     "MessageStatus",
     "NumberCheckMethod",
+    "SendOptions",
     "SendResult",
     "SentMessage",
     "SmsParts",
+    "SmsPilotAccountBlockedError",
     "SmsPilotAuthenticationError",
     "SmsPilotClient",
     "SmsPilotConnectionError",

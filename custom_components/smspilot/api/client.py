@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+import dataclasses
 from datetime import UTC, datetime
 from decimal import Decimal
 import logging
@@ -12,7 +13,14 @@ from typing import Final
 import aiohttp
 
 from .errors import SmsPilotConnectionError, SmsPilotError, SmsPilotResponseError
-from .models import InboundMessage, MessageState, NumberCheckMethod, SendResult, UserInfo
+from .models import (
+    InboundMessage,
+    MessageState,
+    NumberCheckMethod,
+    SendOptions,
+    SendResult,
+    UserInfo,
+)
 from .parsing import (
     decode_answer,
     parse_balance,
@@ -41,6 +49,7 @@ _CORE_STATUS_FIELDS: Final = (
 )
 _CALLBACK_METHODS: Final = frozenset({"get", "post"})
 _REDACTED: Final = "**********"
+_DEFAULT_OPTIONS: Final = SendOptions()
 
 type Recipients = str | Sequence[str]
 type Fields = str | Sequence[str] | None
@@ -101,24 +110,10 @@ class SmsPilotClient:
         text: str,
         *,
         sender: str | None = None,
-        send_at: datetime | None = None,
-        ttl: int | None = None,
-        test: bool = False,
-        callback: str | None = None,
-        callback_method: str = "post",
+        options: SendOptions = _DEFAULT_OPTIONS,
     ) -> SendResult:
         """Send the same SMS to one or more numbers (international format, no "+")."""
-        params = _send_params(
-            to,
-            text,
-            sender,
-            send_at=send_at,
-            ttl=ttl,
-            test=test,
-            callback=callback,
-            callback_method=callback_method,
-        )
-        return await self._send("sms", params)
+        return await self._send("sms", _send_params(to, text, sender, options))
 
     async def send_voice(
         self,
@@ -126,107 +121,40 @@ class SmsPilotClient:
         text: str,
         *,
         sender: str = "GOLOS",
-        send_at: datetime | None = None,
-        ttl: int | None = None,
-        test: bool = False,
-        callback: str | None = None,
-        callback_method: str = "post",
+        options: SendOptions = _DEFAULT_OPTIONS,
     ) -> SendResult:
         """Have a robot call the numbers and read `text` aloud (sender GOLOS or GOLOSM)."""
-        params = _send_params(
-            to,
-            text,
-            sender,
-            send_at=send_at,
-            ttl=ttl,
-            test=test,
-            callback=callback,
-            callback_method=callback_method,
-        )
-        return await self._send("voice", params)
+        return await self._send("voice", _send_params(to, text, sender, options))
 
     async def send_flash_call(
-        self,
-        to: Recipients,
-        code: str,
-        *,
-        test: bool = False,
-        callback: str | None = None,
-        callback_method: str = "post",
+        self, to: Recipients, code: str, *, options: SendOptions = _DEFAULT_OPTIONS
     ) -> SendResult:
         """Call the number from a number ending in the four-digit `code`."""
-        params = _send_params(
-            to,
-            code,
-            "FLASHCALL",
-            send_at=None,
-            ttl=None,
-            test=test,
-            callback=callback,
-            callback_method=callback_method,
-        )
+        params = _send_params(to, code, "FLASHCALL", _without_timing(options))
         return await self._send("flash call", params)
 
     async def send_two_way(
-        self,
-        to: Recipients,
-        text: str,
-        *,
-        send_at: datetime | None = None,
-        ttl: int | None = None,
-        test: bool = False,
-        callback: str | None = None,
-        callback_method: str = "post",
+        self, to: Recipients, text: str, *, options: SendOptions = _DEFAULT_OPTIONS
     ) -> SendResult:
         """Send an SMS from the service number so the recipient can reply (sender 2WAY)."""
-        params = _send_params(
-            to,
-            text,
-            "2WAY",
-            send_at=send_at,
-            ttl=ttl,
-            test=test,
-            callback=callback,
-            callback_method=callback_method,
-        )
-        return await self._send("two-way sms", params)
+        return await self._send("two-way sms", _send_params(to, text, "2WAY", options))
 
     async def check_numbers(
         self,
         to: Recipients,
         method: NumberCheckMethod | str = NumberCheckMethod.HLR,
         *,
-        test: bool = False,
-        callback: str | None = None,
-        callback_method: str = "post",
+        options: SendOptions = _DEFAULT_OPTIONS,
     ) -> SendResult:
         """Start an HLR, PING or HLRVIP check of the numbers; results come as statuses."""
-        params = _send_params(
-            to,
-            NumberCheckMethod(method).value,
-            None,
-            send_at=None,
-            ttl=None,
-            test=test,
-            callback=callback,
-            callback_method=callback_method,
-        )
+        params = _send_params(to, NumberCheckMethod(method).value, None, _without_timing(options))
         return await self._send("number check", params)
 
     async def estimate_cost(
         self, to: Recipients, text: str, *, sender: str | None = None
     ) -> Decimal:
         """Return what sending `text` to the numbers would cost, without sending."""
-        params = _send_params(
-            to,
-            text,
-            sender,
-            send_at=None,
-            ttl=None,
-            test=False,
-            callback=None,
-            callback_method="post",
-        )
+        params = _send_params(to, text, sender, _DEFAULT_OPTIONS)
         params["cost"] = "1"
         # Not retried: it is a `send=` request, and the rule is that those never are.
         return parse_cost(await self._call("cost", params, retry=False))
@@ -387,31 +315,28 @@ def _fields_param(fields: Fields) -> str:
     return ",".join(merged)
 
 
+def _without_timing(options: SendOptions) -> SendOptions:
+    """Drop the send time and lifetime, which FlashCalls and number checks do not take."""
+    return dataclasses.replace(options, send_at=None, ttl=None)
+
+
 def _send_params(
-    to: Recipients,
-    text: str,
-    sender: str | None,
-    *,
-    send_at: datetime | None,
-    ttl: int | None,
-    test: bool,
-    callback: str | None,
-    callback_method: str,
+    to: Recipients, text: str, sender: str | None, options: SendOptions
 ) -> dict[str, str]:
     """Build the form of a `send=` request."""
     params = {"send": text, "to": _recipients(to)}
     if sender:
         params["from"] = sender
-    if send_at is not None:
-        params["send_datetime"] = _format_time(send_at, "send_at")
-    if ttl is not None:
-        params["ttl"] = str(int(ttl))
-    if test:
+    if options.send_at is not None:
+        params["send_datetime"] = _format_time(options.send_at, "send_at")
+    if options.ttl is not None:
+        params["ttl"] = str(int(options.ttl))
+    if options.test:
         params["test"] = "1"
-    if callback:
-        method = callback_method.lower()
+    if options.callback:
+        method = options.callback_method.lower()
         if method not in _CALLBACK_METHODS:
             raise ValueError("callback_method must be 'get' or 'post'")
-        params["callback"] = callback
+        params["callback"] = options.callback
         params["callback_method"] = method
     return params

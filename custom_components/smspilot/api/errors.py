@@ -45,6 +45,10 @@ class SmsPilotAuthenticationError(SmsPilotError):
     """The API key (or the account behind it) was refused."""
 
 
+class SmsPilotAccountBlockedError(SmsPilotError):
+    """SMSPilot blocked the account (106): a new API key does not help, the provider must."""
+
+
 class SmsPilotInsufficientFundsError(SmsPilotError):
     """The account has not enough money or SMS credit for the request."""
 
@@ -83,7 +87,8 @@ class SmsPilotInvalidInputError(SmsPilotError):
 
 # Codes from docs/protocol.md. 10 and 100 are not in API-1 but are answered by the service
 # (and the emulator) for missing input and a missing key.
-_AUTHENTICATION_CODES: Final = frozenset({100, 101, 103, 104, 106, 400, 401})
+_AUTHENTICATION_CODES: Final = frozenset({100, 101, 103, 104, 400, 401})
+_ACCOUNT_BLOCKED_CODE: Final = 106
 _INSUFFICIENT_FUNDS_CODES: Final = frozenset({105, 112, 241})
 _SPAM_PROTECTION_CODES: Final = frozenset({118, 227, 243})
 _INVALID_INPUT_FIELDS: Final[Mapping[int, str | None]] = MappingProxyType(
@@ -125,6 +130,8 @@ def error_for_code(
     error_class: type[SmsPilotError] = SmsPilotError
     if code in _AUTHENTICATION_CODES:
         error_class = SmsPilotAuthenticationError
+    elif code == _ACCOUNT_BLOCKED_CODE:
+        error_class = SmsPilotAccountBlockedError
     elif code in _INSUFFICIENT_FUNDS_CODES:
         error_class = SmsPilotInsufficientFundsError
     elif code in _SPAM_PROTECTION_CODES:

@@ -87,6 +87,20 @@ class MessageState(_MessageRecord):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SendOptions:
+    """How a send goes out: when, for how long, for real or as a test, and where statuses go.
+
+    `send_at` and `ttl` apply to SMS and calls; FlashCalls and number checks ignore them.
+    """
+
+    send_at: datetime | None = None
+    ttl: int | None = None
+    test: bool = False
+    callback: str | None = None
+    callback_method: str = "post"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SendResult:
     """Answer to a send: the messages created and what the whole packet cost."""
 
