@@ -360,3 +360,40 @@ async def test_mail_from_before_the_account_is_not_announced(
     assert await post_form(client, webhook_path(entry), inbound_form(old.id)) == 200
     await hass.async_block_till_done(wait_background_tasks=True)
     assert [event.data["id"] for event in events] == [recent.id]
+
+
+async def test_a_burst_fires_every_event_and_shows_the_newest_sms(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """A burst fires every event; the last-inbound sensor ends on the newest SMS.
+
+    SMS closer together than the sensor's write interval each fire the bus event and the
+    event entity, while the sensor writes the newest one once the burst pauses.
+    """
+    entry = await setup_account(hass, mock_config_entry)
+    client = await serve_http(hass, hass_client_no_auth)
+    sensor = entity_id(hass, "sensor", "last_inbound_message")
+    event_entity = entity_id(hass, "event", "inbound_sms")
+    events = async_capture_events(hass, EVENT_SMS_RECEIVED)
+    changes: list[tuple[str, Any]] = []
+
+    def record(event: Any) -> None:
+        new = event.data["new_state"]
+        if event.data["entity_id"] in (sensor, event_entity) and new is not None:
+            changes.append((event.data["entity_id"], new.attributes.get("id")))
+
+    hass.bus.async_listen("state_changed", record)
+    for sms_id in (501, 502, 503):
+        assert await post_form(client, webhook_path(entry), inbound_form(sms_id)) == 200
+    await hass.async_block_till_done()
+    assert [event.data["id"] for event in events] == [501, 502, 503]
+    assert [sms for entity, sms in changes if entity == event_entity] == [501, 502, 503]
+    # The first SMS is shown at once; the rest of the burst waits for the pause.
+    assert next(sms for entity, sms in changes if entity == sensor) == 501
+
+    async_fire_time_changed(hass, fire_all=True)
+    await hass.async_block_till_done()
+    assert [sms for entity, sms in changes if entity == sensor][-1] == 503
+    assert hass.states.get(sensor).attributes["id"] == 503

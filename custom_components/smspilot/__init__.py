@@ -112,9 +112,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsPilotConfigEntry) -> 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     try:
         await hass.data[DATA_LEGACY_NOTIFY].async_add(entry)
-    except Exception:
+    except Exception as err:
+        await hass.data[DATA_LEGACY_NOTIFY].async_remove(entry.entry_id)
         await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
-        raise
+        # A set-up error of Home Assistant's own kind, so every release runs the undo list.
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="setup_failed",
+            translation_placeholders={"error": type(err).__name__},
+        ) from err
     # Last, once the entities exist: SMSPilot's requests, and what arrived meanwhile.
     entry.async_on_unload(async_register_webhook(hass, entry))
     mailbox.async_start(polling=address.url is None)

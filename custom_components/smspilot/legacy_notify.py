@@ -44,8 +44,7 @@ from .const import (
     SendKind,
 )
 from .models import SmsPilotConfigEntry
-from .notify import with_title
-from .recipients import recipient_phones
+from .recipients import recipient_phones, with_title
 
 DATA_LEGACY_NOTIFY: HassKey[LegacyNotify] = HassKey(f"{DOMAIN}_legacy_notify")
 

@@ -47,16 +47,22 @@ class ReceivedSms:
     message: str
     num: str
     received_at: datetime
+    # The same as plain data (the time as ISO 8601), made once for the event and the sensor.
+    attributes: dict[str, Any]
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return the SMS as plain data (the time as ISO 8601)."""
-        return {
-            "id": self.id,
-            "phone": self.phone,
-            "message": self.message,
-            "num": self.num,
-            "received_at": self.received_at.isoformat(),
+    @classmethod
+    def make(cls, sms_id: int, phone: str, message: str, num: str, at: datetime) -> ReceivedSms:
+        """Build the SMS and its plain-data form."""
+        attributes = {
+            "id": sms_id,
+            "phone": phone,
+            "message": message,
+            "num": num,
+            "received_at": at.isoformat(),
         }
+        return cls(
+            id=sms_id, phone=phone, message=message, num=num, received_at=at, attributes=attributes
+        )
 
 
 class InboundMailbox:
@@ -208,14 +214,15 @@ class InboundMailbox:
             return False
         self._memory.remember(sms_id)
         self._store.async_delay_save(self._memory)
-        sms = ReceivedSms(id=sms_id, phone=phone, message=text, num=num, received_at=at)
+        sms = ReceivedSms.make(sms_id, phone, text, num, at)
         self.received += 1
         self.last = sms
         LOGGER.debug("Inbound SMS %s received", sms_id)
         self._hass.bus.async_fire(
-            EVENT_SMS_RECEIVED, {"config_entry_id": self._entry_id, **sms.as_dict()}
+            EVENT_SMS_RECEIVED, {"config_entry_id": self._entry_id, **sms.attributes}
         )
-        async_dispatcher_send(self._hass, self._signal, sms)
+        # The entities write their states right after: the webhook's answer need not wait.
+        self._hass.loop.call_soon(async_dispatcher_send, self._hass, self._signal, sms)
         return True
 
     def _mark_offline(self) -> None:

@@ -87,6 +87,7 @@ class MailboxStore:
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         """Open the account's store."""
         self._store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, self.key(entry_id))
+        self._save_planned = False
 
     @staticmethod
     def key(entry_id: str) -> str:
@@ -100,11 +101,23 @@ class MailboxStore:
 
     @callback
     def async_delay_save(self, memory: MailboxMemory) -> None:
-        """Write the memory soon (and at the latest when Home Assistant stops)."""
-        self._store.async_delay_save(memory.as_dict, SAVE_DELAY)
+        """Write the memory soon (and at the latest when Home Assistant stops).
+
+        A burst of SMS plans one write: the timer is not moved on by every SMS.
+        """
+        if self._save_planned:
+            return
+        self._save_planned = True
+
+        def data() -> dict[str, Any]:
+            self._save_planned = False
+            return memory.as_dict()
+
+        self._store.async_delay_save(data, SAVE_DELAY)
 
     async def async_save(self, memory: MailboxMemory) -> None:
         """Write the memory now."""
+        self._save_planned = False
         await self._store.async_save(memory.as_dict())
 
     async def async_remove(self) -> None:

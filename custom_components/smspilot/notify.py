@@ -25,15 +25,10 @@ from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 from .const import CONF_CHANNEL, CONF_PHONE, DOMAIN, SendKind
 from .entity import account_id
 from .models import SmsPilotConfigEntry
-from .recipients import international, recipients
+from .recipients import international, recipients, with_title
 
 # Every send is one independent API request; nothing is shared between calls.
 PARALLEL_UPDATES = 0
-
-
-def with_title(message: str, title: str | None) -> str:
-    """Put the title, when there is one, on its own line before the message."""
-    return f"{title}\n{message}" if title else message
 
 
 async def async_get_service(

@@ -36,3 +36,8 @@ def recipient_phones(entry: ConfigEntry[Any], channel: str) -> list[str]:
             if subentry.data[CONF_CHANNEL] == channel
         )
     )
+
+
+def with_title(message: str, title: str | None) -> str:
+    """Put a notification's title, when there is one, on its own line before the message."""
+    return f"{title}\n{message}" if title else message

@@ -15,8 +15,9 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, EntityCategory
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import async_call_later
 
 from .const import SIGNAL_MESSAGE_STATUS, SIGNAL_SMS_RECEIVED
 from .coordinator import SmsPilotAccountCoordinator, SmsPilotSmsCountCoordinator
@@ -33,6 +34,8 @@ STATE_MAX_LENGTH: Final = 255
 ELLIPSIS: Final = "…"
 _STATUS_ATTRIBUTES: Final = ("server_id", "phone", "kind", "packet_id", "error")
 _SMS_ATTRIBUTES: Final = ("id", "phone", "message", "num", "received_at")
+# The last-inbound sensor writes at most this often (seconds) while SMS pour in.
+BURST_WRITE_INTERVAL: Final = 0.01
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -180,7 +183,11 @@ class LastMessageStatusSensor(SmsPilotPushEntity, RestoreSensor):
 
 
 class LastInboundMessageSensor(SmsPilotPushEntity, RestoreSensor):
-    """The text of the last inbound SMS; sender, time and the full text as attributes."""
+    """The text of the last inbound SMS; sender, time and the full text as attributes.
+
+    In a burst (SMS closer together than BURST_WRITE_INTERVAL) the sensor writes the newest
+    one once the burst pauses: every SMS still fires its event and the event entity.
+    """
 
     _attr_translation_key = "last_inbound_message"
 
@@ -188,13 +195,24 @@ class LastInboundMessageSensor(SmsPilotPushEntity, RestoreSensor):
         """Attach the sensor to the account's device."""
         super().__init__(entry, "last_inbound_message", SIGNAL_SMS_RECEIVED)
         self._attr_extra_state_attributes = {}
+        self._last_write = -BURST_WRITE_INTERVAL
+        self._pending: ReceivedSms | None = None
+        self._cancel_write: CALLBACK_TYPE | None = None
+
+    @override
+    async def async_will_remove_from_hass(self) -> None:
+        """Drop a write still planned."""
+        if self._cancel_write is not None:
+            self._cancel_write()
+            self._cancel_write = None
+        await super().async_will_remove_from_hass()
 
     @override
     async def async_added_to_hass(self) -> None:
         """Show the last SMS: one received in this run, else the one before the restart."""
         await super().async_added_to_hass()
         if (last := self._entry.runtime_data.mailbox.last) is not None:
-            self._signalled(last)
+            self._show(last)
             return
         state = await self.async_get_last_state()
         if state is None or state.state in (STATE_UNKNOWN, STATE_UNAVAILABLE):
@@ -207,10 +225,31 @@ class LastInboundMessageSensor(SmsPilotPushEntity, RestoreSensor):
     @callback
     @override
     def _signalled(self, payload: ReceivedSms) -> None:
-        """Show a newly received SMS."""
+        """Show a newly received SMS now, or, within a burst, when the burst pauses."""
+        self._pending = payload
+        if self._cancel_write is not None:
+            return
+        wait = self._last_write + BURST_WRITE_INTERVAL - self.hass.loop.time()
+        if wait <= 0:
+            self._write_pending()
+        else:
+            self._cancel_write = async_call_later(self.hass, wait, self._write_pending)
+
+    @callback
+    def _write_pending(self, _now: object = None) -> None:
+        """Write the newest SMS received."""
+        self._cancel_write = None
+        if (payload := self._pending) is None:
+            return
+        self._pending = None
+        self._last_write = self.hass.loop.time()
+        self._show(payload)
+
+    @callback
+    def _show(self, payload: ReceivedSms) -> None:
         message = payload.message
         if len(message) > STATE_MAX_LENGTH:
             message = message[: STATE_MAX_LENGTH - len(ELLIPSIS)] + ELLIPSIS
         self._attr_native_value = message
-        self._attr_extra_state_attributes = payload.as_dict()
+        self._attr_extra_state_attributes = payload.attributes
         self.async_write_ha_state()

@@ -114,6 +114,7 @@ async def _async_read_fields(request: Request) -> dict[str, str]:
     if request.method != hdrs.METH_POST:
         return fields
     length = request.headers.get(hdrs.CONTENT_LENGTH)
+    declared: int | None = None
     if length is not None:
         try:
             declared = int(length)
@@ -121,7 +122,7 @@ async def _async_read_fields(request: Request) -> dict[str, str]:
             raise _RefusedError(HTTPStatus.BAD_REQUEST, "bad Content-Length") from err
         if declared > MAX_BODY_BYTES:
             raise _RefusedError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
-    body = await _async_read_body(request)
+    body = await _async_read_body(request, declared)
     if not body:
         return fields
     content_type = request.headers.get(hdrs.CONTENT_TYPE, FORM_CONTENT_TYPE)
@@ -136,8 +137,11 @@ async def _async_read_fields(request: Request) -> dict[str, str]:
     return fields
 
 
-async def _async_read_body(request: Request) -> bytes:
-    """Read the body, refusing it as soon as it grows beyond the limit."""
+async def _async_read_body(request: Request, declared: int | None) -> bytes:
+    """Read the body, refusing it as soon as it grows beyond the limit.
+
+    With a declared length the body is complete once that much arrived (no wait for EOF).
+    """
     # Home Assistant Cloud's stand-in request makes a new reader on every access.
     content = request.content
     chunks: list[bytes] = []
@@ -153,6 +157,8 @@ async def _async_read_body(request: Request) -> bytes:
         if size > MAX_BODY_BYTES:
             raise _RefusedError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
         chunks.append(chunk)
+        if size == declared:
+            break
     return b"".join(chunks)
 
 
