@@ -65,13 +65,16 @@ class PublicAddress:
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self.url: str | None = None
         self._cloud_listening = False
+        # False once the user deleted the cloudhook in the cloud settings: it is not made
+        # again until the cloud connects anew.
+        self._may_create = True
 
     async def async_start(self) -> None:
         """Look up the address once, then follow Home Assistant's URLs and the cloud."""
         self._unsubscribe.append(
             self._hass.bus.async_listen(EVENT_CORE_CONFIG_UPDATE, self._core_config_updated)
         )
-        await self._async_refresh(create=True)
+        await self._async_refresh()
 
     @callback
     def async_stop(self) -> None:
@@ -81,14 +84,18 @@ class PublicAddress:
         self._cloud_listening = False
         ir.async_delete_issue(self._hass, DOMAIN, no_url_issue_id(self._entry.entry_id))
 
-    async def _async_refresh(self, *, create: bool) -> None:
+    async def _async_refresh(self) -> None:
         """Work out the address, announce it and raise or clear the repair issue."""
         url: str | None = None
         waiting_for_cloud = False
         if cloud_subscribed(self._hass):
             self._listen_to_cloud()
-            url, waiting_for_cloud = await self._async_cloudhook(create=create)
-        elif CONF_CLOUDHOOK_URL in self._entry.data and not self._cloud_logged_in():
+            url, waiting_for_cloud = await self._async_cloudhook()
+        elif (
+            CONF_CLOUDHOOK_URL in self._entry.data
+            and "cloud" in self._hass.config.components
+            and not self._cloud_logged_in()
+        ):
             # Logged out of the cloud: its address no longer reaches this Home Assistant.
             self._store_cloudhook(None)
         url = url or external_url(self._hass, self._webhook_id)
@@ -98,7 +105,7 @@ class PublicAddress:
             self.url = url
             self._on_change(url)
 
-    async def _async_cloudhook(self, *, create: bool) -> tuple[str | None, bool]:
+    async def _async_cloudhook(self) -> tuple[str | None, bool]:
         """Return the cloudhook (get or create it when connected) and whether one is coming."""
         from homeassistant.components import cloud  # noqa: PLC0415 - see the note above
 
@@ -106,12 +113,15 @@ class PublicAddress:
         if not cloud.async_is_connected(self._hass):
             # At boot the cloud connects a little later; a stored hook works once it does.
             return stored, stored is None
-        if stored or not create:
+        if stored or not self._may_create:
             return stored, False
         try:
             url = await cloud.async_get_or_create_cloudhook(self._hass, self._webhook_id)
         except cloud.CloudNotAvailable as err:  # disconnected or logged out meanwhile
             LOGGER.debug("Home Assistant Cloud gave no webhook address: %s", type(err).__name__)
+            return None, True
+        except Exception as err:  # noqa: BLE001 - the cloud's own errors; tried again on reconnect
+            LOGGER.warning("Home Assistant Cloud could not make a webhook address: %s", err)
             return None, True
         self._store_cloudhook(url)
         return url, False
@@ -131,8 +141,10 @@ class PublicAddress:
 
         self._cloud_listening = True
 
-        async def connection_changed(_state: object) -> None:
-            await self._async_refresh(create=True)
+        async def connection_changed(state: cloud.CloudConnectionState) -> None:
+            if state is cloud.CloudConnectionState.CLOUD_CONNECTED:
+                self._may_create = True
+            await self._async_refresh()
 
         self._unsubscribe.append(
             cloud.async_listen_connection_change(self._hass, connection_changed)
@@ -147,16 +159,18 @@ class PublicAddress:
         if url == self._entry.data.get(CONF_CLOUDHOOK_URL):
             return
         self._store_cloudhook(url)
-        # A hook the user deleted is not made again until the cloud reconnects.
+        if url is None:
+            # A hook the user deleted is not made again until the cloud reconnects.
+            self._may_create = False
         self._entry.async_create_background_task(
-            self._hass, self._async_refresh(create=False), f"{DOMAIN} cloudhook change"
+            self._hass, self._async_refresh(), f"{DOMAIN} cloudhook change"
         )
 
     @callback
     def _core_config_updated(self, _event: Event) -> None:
         """Look again when the user changes Home Assistant's URLs."""
         self._entry.async_create_background_task(
-            self._hass, self._async_refresh(create=True), f"{DOMAIN} public address"
+            self._hass, self._async_refresh(), f"{DOMAIN} public address"
         )
 
     def _store_cloudhook(self, url: str | None) -> None:
