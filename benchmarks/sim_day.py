@@ -235,7 +235,7 @@ async def test_dedup_store_memory(
     try:
         before = _traced_now()
         for index in range(STORE_ENTRIES):
-            await inbound.async_handle_sms(
+            inbound.receive(
                 InboundSms(
                     id=first_id + index,
                     phone=f"7916{index:07d}",
