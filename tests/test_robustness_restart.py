@@ -17,6 +17,7 @@ from unittest.mock import patch
 from aiohttp.test_utils import TestClient
 from homeassistant import loader
 from homeassistant.components.notify.legacy import BaseNotificationService
+from homeassistant.config_entries import ConfigEntryState, OperationNotAllowed
 from homeassistant.const import CONF_API_KEY, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
@@ -38,7 +39,8 @@ from custom_components.smspilot.const import (
     EVENT_SMS_RECEIVED,
     STATUS_POLL_INTERVAL,
 )
-from custom_components.smspilot.coordinator import SmsPilotConfigEntry
+from custom_components.smspilot.legacy_notify import DATA_LEGACY_NOTIFY
+from custom_components.smspilot.models import SmsPilotConfigEntry
 from smspilot_emulator import DEMO_API_KEY, DEMO_USER_ID, Emulator
 
 from .conftest import WEBHOOK_ID
@@ -126,7 +128,7 @@ async def test_pending_statuses_and_sms_memory_survive_a_restart(
         assert await _post(client, inbound_form(4242)) == 200
         await first.async_block_till_done(wait_background_tasks=True)
         assert [event.data["id"] for event in received] == [4242]
-        assert entry.runtime_data.tracker.pending_count == 1
+        assert entry.runtime_data.delivery.pending_count == 1
 
     # What the first life left behind (written at its final write, not by an unload).
     pending = hass_storage[f"{DOMAIN}.{ENTRY_ID}.pending"]["data"]["messages"]
@@ -137,7 +139,7 @@ async def test_pending_statuses_and_sms_memory_survive_a_restart(
     async with _home_assistant(config_dir, emulator, aiohttp_client) as (second, entry, client):
         received = async_capture_events(second, EVENT_SMS_RECEIVED)
         statuses = async_capture_events(second, EVENT_MESSAGE_STATUS)
-        assert entry.runtime_data.tracker.pending_count == 1
+        assert entry.runtime_data.delivery.pending_count == 1
 
         # SMSPilot retrying the webhook after the restart: answered, not announced again.
         assert await _post(client, inbound_form(4242)) == 200
@@ -151,7 +153,7 @@ async def test_pending_statuses_and_sms_memory_survive_a_restart(
             (e.data["server_id"], e.data["phone"], e.data["kind"], e.data["status_name"])
             for e in statuses
         ] == [(server_id, PHONE, "sms", "delivered")]
-        assert entry.runtime_data.tracker.pending_count == 0
+        assert entry.runtime_data.delivery.pending_count == 0
 
 
 async def test_a_restart_inside_the_save_delay_keeps_the_newest_sms(
@@ -205,24 +207,20 @@ async def test_messages_older_than_three_days_are_not_restored(
         },
     }
     async with _home_assistant(hass.config.config_dir, emulator, aiohttp_client) as (_, entry, _c):
-        assert entry.runtime_data.tracker.pending_count == 0
+        assert entry.runtime_data.delivery.pending_count == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "notify.py ties the legacy notify action to the entry in async_get_service, before "
-        "Home Assistant registers it; an unload in between leaves it behind (bug reported)"
-    ),
-)
 async def test_an_unload_during_notify_set_up_leaves_no_action_behind(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
-    """An account unloaded while its notify actions are being set up leaves none behind.
+    """An account reloaded and unloaded while its notify actions are set up keeps none twice.
 
-    Home Assistant registers a legacy notify action only after loading the notify
-    integration's service descriptions in the executor; a reload followed quickly by an
-    unload (or a second reload) falls into that window. The gate holds it open on purpose.
+    Home Assistant sets a legacy notify action up by loading the notify integration's
+    service descriptions in the executor; a reload followed quickly by an unload (or a
+    second reload) falls into that window. The gate holds it open on purpose. The actions
+    are part of the set-up now: meanwhile Home Assistant refuses the unload and queues the
+    second reload, and once the gate opens there is one pair of actions, which the unload
+    after it removes.
     """
     gate = asyncio.Event()
     waiting = asyncio.Event()
@@ -234,12 +232,30 @@ async def test_an_unload_during_notify_set_up_leaves_no_action_behind(
         await gate.wait()
         await original(self, *args)
 
+    entry_id = init_integration.entry_id
     with patch.object(BaseNotificationService, "async_setup", slow_setup):
-        assert await hass.config_entries.async_reload(init_integration.entry_id)
+        first = asyncio.create_task(hass.config_entries.async_reload(entry_id))
         async with asyncio.timeout(10):
             await waiting.wait()
-        assert await hass.config_entries.async_unload(init_integration.entry_id)
+        assert init_integration.state is ConfigEntryState.SETUP_IN_PROGRESS
+        second = asyncio.create_task(hass.config_entries.async_reload(entry_id))
+        with pytest.raises(OperationNotAllowed):
+            await hass.config_entries.async_unload(entry_id)
+        await asyncio.sleep(0)
+        assert not first.done()
+        assert not second.done()
         gate.set()
+        async with asyncio.timeout(10):
+            assert await first
+            assert await second
         await hass.async_block_till_done(wait_background_tasks=True)
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert hass.data[DATA_LEGACY_NOTIFY].names(entry_id) == ["smspilot", "smspilot_voice"]
+    assert sorted(
+        name for name in hass.services.async_services_for_domain("notify") if "smspilot" in name
+    ) == ["smspilot", "smspilot_voice"]
+
+    assert await hass.config_entries.async_unload(entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert not hass.services.has_service("notify", "smspilot")
     assert not hass.services.has_service("notify", "smspilot_voice")

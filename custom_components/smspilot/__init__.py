@@ -85,11 +85,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsPilotConfigEntry) -> 
         entry.async_on_unload(address.async_stop)
         await address.async_start()
     except Exception as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="setup_failed",
-            translation_placeholders={"error": type(err).__name__},
-        ) from err
+        raise _not_ready(err) from err
 
     entry.runtime_data = SmsPilotRuntimeData(
         client=client,
@@ -109,22 +105,30 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsPilotConfigEntry) -> 
             report_error=health.report,
         ),
     )
-    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    try:
+        await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    except Exception as err:
+        raise _not_ready(err) from err
     try:
         await hass.data[DATA_LEGACY_NOTIFY].async_add(entry)
+        # Last, once the entities exist: SMSPilot's requests, and what arrived meanwhile.
+        entry.async_on_unload(async_register_webhook(hass, entry))
+        mailbox.async_start(polling=address.url is None)
     except Exception as err:
+        # The actions and the platforms are not on the undo list: undo them here.
         await hass.data[DATA_LEGACY_NOTIFY].async_remove(entry.entry_id)
         await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
-        # A set-up error of Home Assistant's own kind, so every release runs the undo list.
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="setup_failed",
-            translation_placeholders={"error": type(err).__name__},
-        ) from err
-    # Last, once the entities exist: SMSPilot's requests, and what arrived meanwhile.
-    entry.async_on_unload(async_register_webhook(hass, entry))
-    mailbox.async_start(polling=address.url is None)
+        raise _not_ready(err) from err
     return True
+
+
+def _not_ready(err: Exception) -> ConfigEntryNotReady:
+    """Turn a failed set-up step into a retry; every release then runs the undo list."""
+    return ConfigEntryNotReady(
+        translation_domain=DOMAIN,
+        translation_key="setup_failed",
+        translation_placeholders={"error": type(err).__name__},
+    )
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: SmsPilotConfigEntry) -> bool:

@@ -22,7 +22,10 @@ class AccountHealth:
         """Watch one account."""
         self._hass = hass
         self._entry = entry
-        self._blocked = False
+        # An issue raised before this set-up (a failed one, or before a reload) is ours too.
+        self._blocked = (
+            ir.async_get(hass).async_get_issue(DOMAIN, blocked_issue_id(entry.entry_id)) is not None
+        )
 
     @callback
     def report(self, err: SmsPilotError) -> None:

@@ -92,7 +92,8 @@ class LegacyNotify:
                 await service.async_unregister_services()
 
     async def _async_register(self, entry: ConfigEntry[Any]) -> None:
-        registered: list[AccountNotifyService] = []
+        # Kept from the start, so a failure halfway is undone by async_remove.
+        registered = self._services.setdefault(entry.entry_id, [])
         for channel, name in service_names(entry.title).items():
             if self._hass.services.has_service(NOTIFY_DOMAIN, name):
                 # Registering would be silently skipped, and our unload would remove the other.
@@ -105,9 +106,8 @@ class LegacyNotify:
                 continue
             service = AccountNotifyService(entry.entry_id, SendKind(channel), name)
             await service.async_setup(self._hass, name, name)
-            await service.async_register_services()
             registered.append(service)
-        self._services[entry.entry_id] = registered
+            await service.async_register_services()
 
     @callback
     def _entry_changed(self, change: ConfigEntryChange, entry: ConfigEntry[Any]) -> None:
