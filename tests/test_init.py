@@ -63,3 +63,21 @@ async def test_changed_options_reload_the_account(
     assert init_integration.state is ConfigEntryState.LOADED
     # The reload fetched the account again.
     assert len(user_info_requests(emulator)) == before + 1
+
+
+async def test_unchanged_options_do_not_reload(
+    hass: HomeAssistant, emulator: Emulator, init_integration: MockConfigEntry
+) -> None:
+    """Saving the options as they are reloads nothing."""
+    hass.config_entries.async_update_entry(
+        init_integration, options={CONF_DEFAULT_SENDER: "INFORM"}
+    )
+    await hass.async_block_till_done()
+    before = len(user_info_requests(emulator))
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_DEFAULT_SENDER: "INFORM"}
+    )
+    await hass.async_block_till_done()
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert len(user_info_requests(emulator)) == before
