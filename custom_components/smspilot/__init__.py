@@ -17,6 +17,7 @@ from .const import CONF_API_URL, CONF_DEFAULT_SENDER, DOMAIN, LOGGER
 from .coordinator import SmsPilotAccountCoordinator, SmsPilotSmsCountCoordinator
 from .delivery import DeliveryTracker, async_remove_pending
 from .health import AccountHealth, blocked_issue_id
+from .intent import async_setup_intents
 from .legacy_notify import DATA_LEGACY_NOTIFY, LegacyNotify
 from .mailbox import InboundMailbox
 from .models import SmsPilotConfigEntry, SmsPilotRuntimeData
@@ -33,6 +34,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions and the notify owner once; they outlive any single account."""
     async_setup_services(hass)
+    await async_setup_intents(hass)
     hass.data[DATA_LEGACY_NOTIFY] = LegacyNotify(hass)
     return True
 
