@@ -165,6 +165,25 @@ async def test_sms_command_with_no_allowed_phone_runs_nothing(
     assert calls == []
 
 
+async def test_sms_command_with_an_empty_command_runs_nothing(
+    hass: HomeAssistant, start: Start
+) -> None:
+    """A blank command matches no SMS, not even an empty one from an allowed phone."""
+    calls = async_mock_service(hass, "test", "open_gate")
+    entry, client = await start(
+        "smspilot/sms_command.yaml",
+        lambda hass: {
+            "allowed_senders": ["+7 908 796-47-81"],
+            "keyword": "  ",
+            "actions": [{"action": "test.open_gate"}],
+        },
+    )
+    await _sms(client, entry, 1, "79087964781", "open")
+    await _sms(client, entry, 2, "79087964781", "")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert calls == []
+
+
 async def test_sms_command_for_one_account(hass: HomeAssistant, start: Start) -> None:
     """Limited to an account, the automation ignores the same SMS to other accounts."""
     calls = async_mock_service(hass, "test", "open_gate")
