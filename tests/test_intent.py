@@ -30,22 +30,17 @@ from custom_components.smspilot.const import (
     CHANNEL_SMS,
     CHANNEL_VOICE,
     CONF_API_URL,
-    CONF_CHANNEL,
-    CONF_PHONE,
     DOMAIN,
-    SUBENTRY_RECIPIENT,
 )
 from custom_components.smspilot.intent import DESCRIPTION, INTENT_SEND_MESSAGE
-from smspilot_emulator import DEMO_API_KEY, Emulator, RecordedRequest
+from smspilot_emulator import DEMO_API_KEY, Emulator
+from tests.recipient_helpers import DAD, MOM, recipient, sends, with_family
 
 try:  # Home Assistant 2026: probatio converts schemas itself.
     from probatio import to_openapi
 except ImportError:  # Home Assistant before 2026
     from voluptuous_openapi import convert as to_openapi
 
-MOM = "79161111111"
-DAD = "79162222222"
-KID = "79163333333"
 SECOND_KEY = "SECONDKEY0000000000000000000000000000000000000000000000000000000"
 REPO = Path(__file__).resolve().parents[1]
 # Newer releases (2026.10) build the Assist API from the integrations' llm platforms.
@@ -63,36 +58,10 @@ INTENT_KEYS = (
 )
 
 
-def recipient(subentry_id: str, title: str, phone: str, channel: str) -> dict[str, Any]:
-    """Return the stored form of one recipient subentry."""
-    return {
-        "subentry_id": subentry_id,
-        "subentry_type": SUBENTRY_RECIPIENT,
-        "title": title,
-        "unique_id": f"{channel}_{phone}",
-        "data": {CONF_PHONE: phone, CONF_CHANNEL: channel},
-    }
-
-
 @pytest.fixture
 def mock_config_entry(mock_config_entry: MockConfigEntry) -> MockConfigEntry:
     """Return the demo account with two SMS recipients and one voice recipient."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=mock_config_entry.title,
-        unique_id=mock_config_entry.unique_id,
-        data=dict(mock_config_entry.data),
-        subentries_data=[
-            recipient("mom", "Mom", MOM, CHANNEL_SMS),
-            recipient("dad", "Dad", DAD, CHANNEL_VOICE),
-            recipient("kid", "Kid", KID, CHANNEL_SMS),
-        ],
-    )
-
-
-def sends(emulator: Emulator) -> list[RecordedRequest]:
-    """Return the emulator's requests that sent something."""
-    return [request for request in emulator.requests if "send" in request.params]
+    return with_family(mock_config_entry)
 
 
 async def send(

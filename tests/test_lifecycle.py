@@ -7,8 +7,8 @@ webhook) and is checked at the emulator, in the registries and in the stored fil
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, contextmanager
 from datetime import timedelta
 import logging
 import random
@@ -16,7 +16,6 @@ from typing import Any
 from unittest.mock import patch
 
 from aiohttp.test_utils import TestClient
-from homeassistant import loader
 from homeassistant.components.notify import DOMAIN as NOTIFY_DOMAIN, SERVICE_SEND_MESSAGE
 from homeassistant.components.notify.legacy import BaseNotificationService
 from homeassistant.components.webhook import async_handle_webhook
@@ -51,8 +50,6 @@ from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
     async_fire_time_changed,
-    async_test_home_assistant,
-    get_scheduled_timer_handles,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
@@ -72,10 +69,12 @@ from custom_components.smspilot.const import (
 )
 from custom_components.smspilot.legacy_notify import DATA_LEGACY_NOTIFY
 from custom_components.smspilot.mailbox_store import TOMBSTONE_KEY
+from custom_components.smspilot.models import SmsPilotConfigEntry
 from smspilot_emulator import DEMO_API_KEY, DEMO_USER_ID, Emulator, RecordedRequest
 
 from .conftest import WEBHOOK_ID, user_info_requests
 from .inbound_helpers import entity_id, serve_http, setup_account
+from .restart_helpers import home_assistant_life
 
 PHONE = "79087964781"
 MOM = "79161111111"
@@ -626,56 +625,17 @@ async def test_readded_account_neither_repeats_nor_loses_sms(
 RESTART_ENTRY_ID = "01JLIFECYCLE00000000000000"
 
 
-def _restart_entry(emulator: Emulator) -> MockConfigEntry:
-    """Return the demo account's entry, the same in every life."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        entry_id=RESTART_ENTRY_ID,
-        title="SMSPilot",
-        unique_id=str(DEMO_USER_ID),
-        data={
-            CONF_API_KEY: DEMO_API_KEY,
-            CONF_API_URL: emulator.api_url,
-            CONF_WEBHOOK_ID: WEBHOOK_ID,
-        },
-    )
-
-
-@asynccontextmanager
-async def _life(
+def _life(
     config_dir: str,
     emulator: Emulator,
     aiohttp_client: ClientSessionGenerator,
     *,
     external_url: str | None = None,
-) -> AsyncIterator[tuple[HomeAssistant, ConfigEntry[Any], TestClient]]:
-    """Run one life of Home Assistant with the account set up; stop it as a restart does."""
-    timers_before = set(get_scheduled_timer_handles(asyncio.get_running_loop()))
-    async with async_test_home_assistant(config_dir=config_dir) as hass:
-        hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)
-        assert await async_setup_component(hass, "webhook", {})
-        if external_url is not None:
-            await hass.config.async_update(external_url=external_url)
-        received = async_capture_events(hass, EVENT_SMS_RECEIVED)
-        hass.data["test_received"] = received
-        if (entry := hass.config_entries.async_get_entry(RESTART_ENTRY_ID)) is None:
-            mock = _restart_entry(emulator)
-            mock.add_to_hass(hass)
-            entry = mock
-        assert await hass.config_entries.async_setup(RESTART_ENTRY_ID)
-        await hass.async_block_till_done(wait_background_tasks=True)
-        client = await aiohttp_client(hass.http.app)  # type: ignore[arg-type]
-        try:
-            yield hass, entry, client
-        finally:
-            # The stop and final-write stages run, nothing unloads.
-            await hass.async_stop()
-            for handle in get_scheduled_timer_handles(asyncio.get_running_loop()):
-                module = getattr(handle._callback, "__module__", "") or ""
-                if handle not in timers_before and module.startswith(
-                    ("homeassistant", "custom_components")
-                ):
-                    handle.cancel()
+) -> AbstractAsyncContextManager[tuple[HomeAssistant, SmsPilotConfigEntry, TestClient]]:
+    """Run one life of Home Assistant with the demo account (see restart_helpers)."""
+    return home_assistant_life(
+        config_dir, emulator, aiohttp_client, entry_id=RESTART_ENTRY_ID, external_url=external_url
+    )
 
 
 def _received_ids(hass: HomeAssistant) -> list[int]:

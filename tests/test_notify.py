@@ -18,50 +18,17 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.smspilot.const import (
     CHANNEL_SMS,
-    CHANNEL_VOICE,
     CONF_API_URL,
-    CONF_CHANNEL,
-    CONF_PHONE,
     DOMAIN,
-    SUBENTRY_RECIPIENT,
 )
-from smspilot_emulator import Emulator, FaultKind, RecordedRequest
-
-MOM = "79161111111"
-DAD = "79162222222"
-KID = "79163333333"
-
-
-def recipient(subentry_id: str, title: str, phone: str, channel: str) -> dict[str, Any]:
-    """Return the stored form of one recipient subentry."""
-    return {
-        "subentry_id": subentry_id,
-        "subentry_type": SUBENTRY_RECIPIENT,
-        "title": title,
-        "unique_id": f"{channel}_{phone}",
-        "data": {CONF_PHONE: phone, CONF_CHANNEL: channel},
-    }
+from smspilot_emulator import Emulator, FaultKind
+from tests.recipient_helpers import DAD, KID, MOM, sends, with_family
 
 
 @pytest.fixture
 def mock_config_entry(mock_config_entry: MockConfigEntry) -> MockConfigEntry:
     """Return the demo account with two SMS recipients and one voice recipient."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=mock_config_entry.title,
-        unique_id=mock_config_entry.unique_id,
-        data=dict(mock_config_entry.data),
-        subentries_data=[
-            recipient("mom", "Mom", MOM, CHANNEL_SMS),
-            recipient("dad", "Dad", DAD, CHANNEL_VOICE),
-            recipient("kid", "Kid", KID, CHANNEL_SMS),
-        ],
-    )
-
-
-def sends(emulator: Emulator) -> list[RecordedRequest]:
-    """Return the emulator's requests that sent something."""
-    return [request for request in emulator.requests if "send" in request.params]
+    return with_family(mock_config_entry)
 
 
 async def notify(hass: HomeAssistant, service: str, data: dict[str, Any]) -> None:

@@ -8,32 +8,25 @@ the second loads what the first left.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from typing import Any
 from unittest.mock import patch
 
 from aiohttp.test_utils import TestClient
-from homeassistant import loader
 from homeassistant.components.notify.legacy import BaseNotificationService
 from homeassistant.config_entries import ConfigEntryState, OperationNotAllowed
-from homeassistant.const import CONF_API_KEY, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
-from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
     async_fire_time_changed,
-    async_test_home_assistant,
-    get_scheduled_timer_handles,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.smspilot.const import (
-    CONF_API_URL,
     DOMAIN,
     EVENT_MESSAGE_STATUS,
     EVENT_SMS_RECEIVED,
@@ -41,61 +34,22 @@ from custom_components.smspilot.const import (
 )
 from custom_components.smspilot.legacy_notify import DATA_LEGACY_NOTIFY
 from custom_components.smspilot.models import SmsPilotConfigEntry
-from smspilot_emulator import DEMO_API_KEY, DEMO_USER_ID, Emulator
+from smspilot_emulator import Emulator
 
 from .conftest import WEBHOOK_ID
 from .inbound_helpers import inbound_form
+from .restart_helpers import home_assistant_life
 
 ENTRY_ID = "01JRESTART0000000000000000"
 PHONE = "79087964781"
 PATH = f"/api/webhook/{WEBHOOK_ID}"
 
 
-def _entry(emulator: Emulator) -> MockConfigEntry:
-    """Return the demo account's entry, the same in both lives."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        entry_id=ENTRY_ID,
-        title="SMSPilot",
-        unique_id=str(DEMO_USER_ID),
-        data={
-            CONF_API_KEY: DEMO_API_KEY,
-            CONF_API_URL: emulator.api_url,
-            CONF_WEBHOOK_ID: WEBHOOK_ID,
-        },
-    )
-
-
-@asynccontextmanager
-async def _home_assistant(
+def _home_assistant(
     config_dir: str, emulator: Emulator, aiohttp_client: ClientSessionGenerator
-) -> AsyncIterator[tuple[HomeAssistant, SmsPilotConfigEntry, TestClient]]:
-    """Run one life of Home Assistant with the account set up and its HTTP served."""
-    timers_before = set(get_scheduled_timer_handles(asyncio.get_running_loop()))
-    async with async_test_home_assistant(config_dir=config_dir) as hass:
-        hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)
-        assert await async_setup_component(hass, "webhook", {})
-        entry = hass.config_entries.async_get_entry(ENTRY_ID)
-        if entry is None:
-            mock = _entry(emulator)
-            mock.add_to_hass(hass)
-            entry = mock
-        assert await hass.config_entries.async_setup(ENTRY_ID)
-        await hass.async_block_till_done(wait_background_tasks=True)
-        client = await aiohttp_client(hass.http.app)  # type: ignore[arg-type]
-        try:
-            yield hass, entry, client  # type: ignore[misc]
-        finally:
-            # Stopped as for a restart: the stop and final-write stages run, nothing unloads.
-            await hass.async_stop()
-            # The process would end here. Both lives share the test's event loop, so the
-            # timers the stopped one left (coordinators, the status poll) are cancelled.
-            for handle in get_scheduled_timer_handles(asyncio.get_running_loop()):
-                module = getattr(handle._callback, "__module__", "") or ""
-                if handle not in timers_before and module.startswith(
-                    ("homeassistant", "custom_components")
-                ):
-                    handle.cancel()
+) -> AbstractAsyncContextManager[tuple[HomeAssistant, SmsPilotConfigEntry, TestClient]]:
+    """Run one life of Home Assistant with the demo account (see restart_helpers)."""
+    return home_assistant_life(config_dir, emulator, aiohttp_client, entry_id=ENTRY_ID)
 
 
 async def _post(client: TestClient, form: dict[str, Any]) -> int:
