@@ -13,6 +13,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .api import SmsPilotClient
+from .chat import AssistChat, survey_issue_id
 from .const import CONF_API_URL, CONF_DEFAULT_SENDER, DOMAIN, LOGGER
 from .coordinator import SmsPilotAccountCoordinator, SmsPilotSmsCountCoordinator
 from .delivery import DeliveryTracker, async_remove_pending
@@ -89,6 +90,22 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsPilotConfigEntry) -> 
     except Exception as err:
         raise _not_ready(err) from err
 
+    sender = Sender(
+        hass,
+        client,
+        coordinator,
+        delivery,
+        title=lambda: entry.title,
+        default_sender=entry.options.get(CONF_DEFAULT_SENDER) or None,
+        report_error=health.report,
+    )
+    chat = AssistChat(
+        hass,
+        entry,
+        sender,
+        own_numbers=lambda: coordinator.data.senders if coordinator.data else (),
+        start_task=start_task,
+    )
     entry.runtime_data = SmsPilotRuntimeData(
         client=client,
         health=health,
@@ -97,15 +114,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsPilotConfigEntry) -> 
         delivery=delivery,
         mailbox=mailbox,
         address=address,
-        sender=Sender(
-            hass,
-            client,
-            coordinator,
-            delivery,
-            title=lambda: entry.title,
-            default_sender=entry.options.get(CONF_DEFAULT_SENDER) or None,
-            report_error=health.report,
-        ),
+        sender=sender,
+        chat=chat,
     )
     try:
         await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -114,6 +124,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsPilotConfigEntry) -> 
     try:
         await hass.data[DATA_LEGACY_NOTIFY].async_add(entry)
         # Last, once the entities exist: SMSPilot's requests, and what arrived meanwhile.
+        entry.async_on_unload(chat.async_start())
         entry.async_on_unload(async_register_webhook(hass, entry))
         mailbox.async_start(polling=address.url is None)
     except Exception as err:
@@ -145,3 +156,4 @@ async def async_remove_entry(hass: HomeAssistant, entry: SmsPilotConfigEntry) ->
     await InboundMailbox.async_remove_memory(hass, entry.entry_id, str(entry.unique_id))
     await async_remove_public_address(hass, entry)
     ir.async_delete_issue(hass, DOMAIN, blocked_issue_id(entry.entry_id))
+    ir.async_delete_issue(hass, DOMAIN, survey_issue_id(entry.entry_id))

@@ -34,6 +34,7 @@ from .api import (
     SmsPilotConnectionError,
     UserInfo,
 )
+from .chat_flow import ChatSubentryFlow
 from .compat import HAS_OPTIONS_FLOW_WITH_RELOAD, vol
 from .const import (
     API_KEY_URL,
@@ -41,6 +42,7 @@ from .const import (
     CONF_DEFAULT_SENDER,
     DOMAIN,
     LOGGER,
+    SUBENTRY_CHAT,
     SUBENTRY_RECIPIENT,
     default_api_url,
 )
@@ -73,8 +75,8 @@ class SmsPilotConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_get_supported_subentry_types(
         cls, config_entry: ConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
-        """Offer recipients (a name, a phone and SMS or voice) under each account."""
-        return {SUBENTRY_RECIPIENT: RecipientSubentryFlow}
+        """Offer recipients (a name, a phone and SMS or voice) and chats with Assist."""
+        return {SUBENTRY_RECIPIENT: RecipientSubentryFlow, SUBENTRY_CHAT: ChatSubentryFlow}
 
     @staticmethod
     @callback

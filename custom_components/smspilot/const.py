@@ -65,9 +65,24 @@ CONF_CHANNEL: Final = "channel"
 CHANNEL_SMS: Final = SendKind.SMS.value
 CHANNEL_VOICE: Final = SendKind.VOICE.value
 
+# Chats with Assist live as config subentries too: one per phone number.
+SUBENTRY_CHAT: Final = "chat"
+CONF_USER_ID: Final = "user_id"
+CONF_AGENT_ID: Final = "agent_id"
+CONF_LANGUAGE: Final = "language"
+CONF_PIN: Final = "pin"
+CONF_MAX_PARTS: Final = "max_parts"
+CONF_HOUR_LIMIT: Final = "replies_per_hour"
+CONF_DAY_LIMIT: Final = "replies_per_day"
+DEFAULT_AGENT_ID: Final = "conversation.home_assistant"
+DEFAULT_MAX_PARTS: Final = 2
+DEFAULT_HOUR_LIMIT: Final = 10
+DEFAULT_DAY_LIMIT: Final = 50
+
 # Bus events automations listen to.
 EVENT_MESSAGE_STATUS: Final = "smspilot_message_status"
 EVENT_SMS_RECEIVED: Final = "smspilot_sms_received"
+EVENT_CHAT: Final = "smspilot_chat"
 
 # Dispatcher signals, formatted with the config entry id.
 SIGNAL_MESSAGE_STATUS: Final = "smspilot_message_status_{}"
@@ -83,3 +98,4 @@ ATTR_TTL: Final = "ttl"
 # Repair issues, suffixed with the config entry id.
 ISSUE_NO_PUBLIC_URL: Final = "no_public_url"
 ISSUE_ACCOUNT_BLOCKED: Final = "account_blocked"
+ISSUE_NO_SURVEY_TEMPLATE: Final = "no_survey_template"

@@ -77,6 +77,13 @@ async def async_get_config_entry_diagnostics(
                 "rejected": data.mailbox.rejected,
                 "polling": data.mailbox.polling,
             },
+            "chat": {
+                "answered": data.chat.answered,
+                "pin_refused": data.chat.pin_refused,
+                "limited": data.chat.limited,
+                "dropped": data.chat.dropped,
+                "failed": data.chat.failed,
+            },
         },
         TO_REDACT,
     )

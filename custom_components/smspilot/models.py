@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from homeassistant.config_entries import ConfigEntry
 
 from .api import SmsPilotClient
+from .chat import AssistChat
 from .coordinator import SmsPilotAccountCoordinator, SmsPilotSmsCountCoordinator
 from .delivery import DeliveryTracker
 from .health import AccountHealth
@@ -29,3 +30,4 @@ class SmsPilotRuntimeData:
     mailbox: InboundMailbox
     address: PublicAddress
     sender: Sender
+    chat: AssistChat

@@ -133,6 +133,22 @@ class Sender:
         result = await self._async_send(kind, phones, request)
         return {**describe_send(kind, result, self._language), "parts": parts}
 
+    async def async_send_reply(
+        self, phone: str, text: str, *, two_way: bool = True
+    ) -> dict[str, Any]:
+        """Answer one phone in one request: from the service number (2WAY), else as an SMS."""
+        phones = check_recipients(phone, home_country(self._hass))
+        parts = check_sms_text(text).parts
+        options = SendOptions(callback=self._delivery.callback_url, callback_method="post")
+        if two_way:
+            request = partial(self._client.send_two_way, phones, text, options=options)
+        else:
+            request = partial(
+                self._client.send_sms, phones, text, sender=self._sms_sender(None), options=options
+            )
+        result = await self._async_send(SendKind.SMS, phones, request)
+        return {**describe_send(SendKind.SMS, result, self._language), "parts": parts}
+
     async def async_check_numbers(
         self, check: NumberCheck, to: str | Iterable[str], *, wait: float | None = None
     ) -> dict[str, Any]:
