@@ -359,9 +359,17 @@ async def test_logbook_describes_the_exchange(hass: HomeAssistant, chat: ChatSet
     async_describe_events(hass, lambda d, e, f: described.__setitem__((d, e), f))
     line = described[DOMAIN, EVENT_CHAT](chat.events[0])
     answer = chat.events[0].data["answer"]
-    assert line == {"name": "SMSPilot", "message": f"Chat with Mom: turn on the gate → {answer}"}
+    assert line == {
+        "name": "SMSPilot",
+        "message": f"Chat with Mom: turn on the gate → {answer}",
+        "icon": "mdi:message-reply-text",
+    }
+    # Why an SMS got no reply is said in words, not as the event's code.
     assert describe_chat(hass, {"chat": "Mom", "question": "hi", "reason": "limited"}) == (
-        "Chat with Mom: hi (no reply: limited)"
+        "Chat with Mom: hi (no reply: reply limit reached)"
+    )
+    assert describe_chat(hass, {"chat": "Mom", "question": "hi", "reason": "new_code"}) == (
+        "Chat with Mom: hi (no reply: new_code)"
     )
 
 
@@ -375,3 +383,22 @@ def test_cut_to_parts() -> None:
     assert count_sms_parts(cut).parts == 2
     assert long.startswith(cut[:-1])
     assert count_sms_parts(cut_to_parts("a" * 500, 1)).parts == 1
+
+
+def test_every_no_reply_reason_is_worded_in_both_languages() -> None:
+    """Each reason chat.py can give for not replying has its words in en and ru."""
+    import json
+    from pathlib import Path
+    import re
+
+    package = Path(__file__).parent.parent / "custom_components" / "smspilot"
+    source = (package / "chat.py").read_text(encoding="utf-8")
+    refusal = source[source.index("def _refusal") :].split("\n    def ", 1)[0]
+    reasons = set(re.findall(r'reason"\] = "([a-z_]+)"|reason="([a-z_]+)"', source))
+    codes = {code for pair in reasons for code in pair if code}
+    codes |= set(re.findall(r'return "([a-z_]+)"', refusal))
+    assert {"pin", "limited", "no_answer", "loop"} <= codes
+    for language in ("en", "ru"):
+        texts = json.loads((package / "translations" / f"{language}.json").read_text("utf-8"))
+        missing = {code for code in codes if f"chat_reason_{code}" not in texts["exceptions"]}
+        assert not missing, (language, missing)

@@ -21,13 +21,18 @@ def _template(hass: HomeAssistant, key: str, fallback: str) -> str:
     return texts.get(f"component.{DOMAIN}.exceptions.{key}.message", fallback)
 
 
+def _reason(hass: HomeAssistant, reason: str) -> str:
+    """Return why a chat SMS got no reply, in words (the code itself when unknown)."""
+    return _template(hass, f"chat_reason_{reason}", reason) if reason else ""
+
+
 def describe_chat(hass: HomeAssistant, data: dict[str, Any]) -> str:
     """Return the logbook line of one chat exchange."""
     placeholders = {
         "name": data.get("chat", ""),
         "question": data.get("question", ""),
         "answer": data.get("answer") or "",
-        "reason": data.get("reason") or "",
+        "reason": _reason(hass, data.get("reason") or ""),
     }
     if data.get("answer"):
         template = _template(hass, "logbook_chat", _ANSWERED)
@@ -48,6 +53,10 @@ def async_describe_events(
 
     @callback
     def describe(event: Event) -> dict[str, str]:
-        return {"name": "SMSPilot", "message": describe_chat(hass, dict(event.data))}
+        return {
+            "name": "SMSPilot",
+            "message": describe_chat(hass, dict(event.data)),
+            "icon": "mdi:message-reply-text",
+        }
 
     async_describe_event(DOMAIN, EVENT_CHAT, describe)
