@@ -14,6 +14,7 @@ import json
 import logging
 from pathlib import Path
 import re
+import time
 from typing import Any
 import urllib.parse
 import urllib.request
@@ -29,6 +30,11 @@ WRONG_API_KEY = "NOT-A-VALID-SMSPILOT-KEY"
 PASSWORD = "e2e-Demo-password-1"
 RECIPIENT_PHONE = "+7 908 796-47-81"
 INBOUND_PHONE = "79161234567"
+# The chat with Assist: another phone than INBOUND_PHONE, so the earlier inbound SMS stays
+# unanswered.
+CHAT_PHONE = "+7 903 555-12-34"
+CHAT_PHONE_DIGITS = "79035551234"
+GATE = "input_boolean.gate"
 AUTOMATION_ID = "smspilot_inbound_notification"
 DASHBOARD_PATH = "smspilot-demo"
 # The demo account's balance as the emulator starts it, in any locale's number format.
@@ -73,6 +79,21 @@ class Emulator:
         """Let the operators report every pending message delivered."""
         completed: int = self._post("/emulator/complete")["completed"]
         return completed
+
+    def state(self) -> dict[str, Any]:
+        """Return the emulator's state (GET /emulator/state)."""
+        with urllib.request.urlopen(self.base_url + "/emulator/state", timeout=10) as answer:
+            state: dict[str, Any] = json.loads(answer.read())
+        return state
+
+    def sent_messages(self, api_key: str) -> list[dict[str, str]]:
+        """Return the account's sent messages with every field (API-1 `check=all`)."""
+        query = urllib.parse.urlencode(
+            {"apikey": api_key, "check": "all", "fields": "all", "format": "json"}
+        )
+        with urllib.request.urlopen(f"{self.base_url}/api.php?{query}", timeout=10) as answer:
+            messages: list[dict[str, str]] = json.loads(answer.read())["check"]
+        return messages
 
 
 class HomeAssistantUI:
@@ -131,6 +152,14 @@ class HomeAssistantUI:
         entry.dispatch_event("click")
         expect(popover).to_have_count(0)
 
+    def choose(self, owner: Locator, item: str) -> None:
+        """Choose an entry of a plain drop-down (a select selector's menu, without search)."""
+        owner.click()
+        entry = self.page.get_by_role("menuitem", name=item, exact=True)
+        entry.wait_for()
+        entry.dispatch_event("click")
+        expect(self.page.get_by_role("menuitem", name=item, exact=True)).to_have_count(0)
+
     def settle_dialogs(self) -> None:
         """Wait until a closed dialog has also left the browser history.
 
@@ -169,6 +198,14 @@ class HomeAssistantUI:
                      .map(e => [e.translation_key, e.entity_id])"""
         )
         return dict(entries)
+
+    def frontend_state(self, entity_id: str) -> str | None:
+        """Return an entity's state as the frontend has it (None: unknown to it)."""
+        state: str | None = self.page.evaluate(
+            "id => document.querySelector('home-assistant').hass.states[id]?.state ?? null",
+            entity_id,
+        )
+        return state
 
     def flow_dialog(self) -> Locator:
         """Return the dialog of a config flow (setup, recipient, options)."""
@@ -504,6 +541,123 @@ class HomeAssistantUI:
         )
         self.shot("dashboard")
 
+    def add_chat(self) -> None:
+        """Add a chat with Assist (a config subentry) for CHAT_PHONE, acting as the owner."""
+        page = self.page
+        self.open_integration_page()
+        page.get_by_role(
+            "button", name=self.text("config_subentries.chat.initiate_flow.user")
+        ).click()
+        dialog = self.flow_dialog()
+        step = "config_subentries.chat.step.user"
+        expect(dialog.get_by_text(self.text(f"{step}.title"))).to_be_visible()
+
+        def label(key: str) -> re.Pattern[str]:
+            return re.compile("^" + re.escape(self.text(f"{step}.data.{key}")))
+
+        dialog.get_by_role("textbox", name=label("name")).fill(self.data.chat_name)
+        dialog.get_by_role("textbox", name=label("phone")).fill(CHAT_PHONE)
+        # The pickers show their label and the value as one button's name.
+        user = dialog.get_by_role("button", name=label("user_id"))
+        self.choose(user, self.data.user_display_name)
+        expect(user).to_contain_text(self.data.user_display_name)
+        # Home Assistant's own agent and the system language are the defaults.
+        expect(dialog.get_by_role("button", name=label("agent_id"))).to_contain_text(
+            "Home Assistant"
+        )
+        expect(dialog.get_by_role("button", name=label("language"))).to_be_visible()
+        self.shot("chat-form")
+        dialog.get_by_role("button", name=self.t.submit).click()
+        dialog.get_by_role("button", name=self.t.finish).click()
+        expect(dialog.get_by_role("dialog")).to_have_count(0)
+        self.settle_dialogs()
+        expect(page.get_by_text(self.data.chat_name, exact=True).first).to_be_visible()
+        chats = [
+            s
+            for s in self.ws(
+                {"type": "config_entries/subentries/list", "entry_id": self.entry_id()}
+            )
+            if s["subentry_type"] == "chat"
+        ]
+        assert [c["title"] for c in chats] == [self.data.chat_name], chats
+
+    def entry_id(self) -> str:
+        """Return the SMSPilot account's config entry id."""
+        entries = self.ws({"type": "config_entries/get", "domain": "smspilot"})
+        assert len(entries) == 1, entries
+        return str(entries[0]["entry_id"])
+
+    def expose_gate(self) -> None:
+        """Name input_boolean.gate in this language and expose it to Assist.
+
+        What a user does in the entity's settings (its name, Voice assistants -> Assist),
+        done through the same websocket commands. The configuration names it "Gate".
+        """
+        if self.frontend_state(GATE) is None:
+            raise AssertionError(f"{GATE} is missing from the test configuration")
+        self.ws(
+            {
+                "type": "config/entity_registry/update",
+                "entity_id": GATE,
+                "name": self.data.gate_name,
+            }
+        )
+        self.ws(
+            {
+                "type": "homeassistant/expose_entity",
+                "assistants": ["conversation"],
+                "entity_ids": [GATE],
+                "should_expose": True,
+            }
+        )
+        exposed = self.ws({"type": "homeassistant/expose_entity/list"})["exposed_entities"]
+        assert exposed.get(GATE, {}).get("conversation") is True, exposed
+        self.page.wait_for_function(
+            "([id, name]) => document.querySelector('home-assistant')"
+            ".hass.states[id]?.attributes.friendly_name === name",
+            arg=[GATE, self.data.gate_name],
+        )
+        assert self.frontend_state(GATE) == "off"
+
+    def chat_with_assist(self, emulator: Emulator) -> None:
+        """Text the gate on from the chat's phone; check the 2WAY answer and the logbook."""
+        assert self.inbound_url, "the setup dialog showed no inbound address"
+        emulator.set_inbound_webhook(DEMO_API_KEY, self.inbound_url)
+        sent_before = emulator.state()["messages"]["total"]
+        self.goto("/logbook")
+        logbook = self.page.locator("ha-logbook")
+        expect(logbook).to_be_visible()
+        answer = emulator.receive_sms(DEMO_API_KEY, CHAT_PHONE_DIGITS, self.data.chat_question)
+        assert answer["webhook_delivered"], answer
+        # The frontend learns the gate's new state over the websocket.
+        self.page.wait_for_function(
+            "id => document.querySelector('home-assistant').hass.states[id]?.state === 'on'",
+            arg=GATE,
+        )
+
+        def replies() -> list[dict[str, str]]:
+            return [
+                m for m in emulator.sent_messages(DEMO_API_KEY) if m["phone"] == CHAT_PHONE_DIGITS
+            ]
+
+        sent = wait_until(replies, "the chat's reply reached the emulator")
+        assert emulator.state()["messages"]["total"] == sent_before + 1
+        assert len(sent) == 1, sent
+        reply = sent[0]
+        # SMSPilot sends 2WAY from its shared service number and keeps the asked-for sender.
+        assert reply.get("sender_orig") == "2WAY", reply
+        LOGGER.info("%s: the chat answered by 2WAY SMS: %s", self.lang, reply["message"])
+
+        line = plain(lookup(self.strings, "exceptions.logbook_chat.message")).format(
+            name=self.data.chat_name, question=self.data.chat_question, answer=reply["message"]
+        )
+        expect(logbook).to_contain_text(line)
+        # The gate's own entry (its name right after the time) is there too. The pattern
+        # runs in the browser (JavaScript), where \b knows no Cyrillic letters.
+        gate_entry = re.compile(r"^[\d:.\sAPMapm]+" + re.escape(self.data.gate_name))
+        expect(logbook.get_by_role("button", name=gate_entry).first).to_be_visible()
+        self.shot("chat-logbook")
+
     def check_no_repairs(self) -> None:
         """Check that the integration raised no repair issue (SMSPilot can call it)."""
         issues = self.ws({"type": "repairs/list_issues"})["issues"]
@@ -530,6 +684,18 @@ class HomeAssistantUI:
             if re.match(r"\S+ \S+ WARNING ", entry) and "has not been tested" not in entry:
                 LOGGER.warning("%s: Home Assistant log: %s", self.lang, entry.splitlines()[0])
         assert not errors, "\n".join(errors)
+
+
+def wait_until(probe: Any, what: str, timeout: float = 20.0) -> Any:
+    """Poll `probe` until it returns something truthy (outside the browser, e.g. the emulator)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting until {what}")
+        time.sleep(0.1)
 
 
 @contextlib.contextmanager

@@ -10,6 +10,8 @@ Copies REPO/config/configuration.yaml into TARGET with:
   automations made in the UI or through its REST API are loaded, as in a new installation;
 - internal and external URL http://127.0.0.1:PORT, so the account's webhook has an address
   the emulator can call (inbound SMS and delivery statuses arrive at once);
+- `conversation:` (Assist) when the configuration lacks it, as a new installation's
+  default_config has it: the SMS chat answers through Home Assistant's conversation agent;
 - custom_components/smspilot linked to the repository by its absolute path.
 """
 
@@ -53,6 +55,8 @@ def make_configuration(source: str, port: int) -> str:
             out.append(f"  external_url: {url}")
     if not any(line.startswith("homeassistant:") for line in lines):
         out[:0] = ["homeassistant:", f"  internal_url: {url}", f"  external_url: {url}"]
+    if not any(re.match(r"^(conversation|default_config):", line) for line in lines):
+        out += ["", "# Added by scripts/e2e: Assist, for the SMS chat.", "conversation:"]
     if "!include automations.yaml" not in source:
         out += ["", "# Added by scripts/e2e: the automations made in the UI.", UI_AUTOMATIONS]
     return "\n".join(out) + "\n"

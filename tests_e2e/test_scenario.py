@@ -23,7 +23,7 @@ def test_new_user_journey(
     screenshots: Path | None,
     artifacts: Path | None,
 ) -> None:
-    """Onboard, add the account, add a recipient, send, watch the status, receive an SMS."""
+    """Onboard, add the account and a recipient, send, receive, chat with Assist by SMS."""
     ui = HomeAssistantUI(page, instance, FRONTEND[lang], SCENARIO[lang], screenshots)
     emulator = Emulator(instance.emulator_url)
 
@@ -40,5 +40,8 @@ def test_new_user_journey(
     run("an automation on the inbound-SMS event", ui.create_inbound_automation)
     run("an inbound SMS fires the event and the automation", ui.receive_sms, emulator)
     run("a dashboard with the account", ui.show_dashboard)
+    run("add a chat with Assist (subentry)", ui.add_chat)
+    run("expose the gate to Assist", ui.expose_gate)
+    run("an SMS to Assist turns the gate on; the answer, by 2WAY", ui.chat_with_assist, emulator)
     run("no repair issue from the integration", ui.check_no_repairs)
     run("no error from the integration in Home Assistant's log", ui.check_log)

@@ -109,6 +109,9 @@ class ScenarioData:
     automation_description: str
     notification_title: str  # a template; {{ phone }} comes from the event
     dashboard_title: str
+    chat_name: str  # the chat with Assist (a subentry), as the logbook names it
+    chat_question: str  # the SMS the chat's phone sends
+    gate_name: str  # input_boolean.gate as this language's user calls it
 
 
 SCENARIO: dict[str, ScenarioData] = {
@@ -121,6 +124,9 @@ SCENARIO: dict[str, ScenarioData] = {
         automation_description="Shows every SMS that arrives at the SMSPilot number.",
         notification_title="SMS from {{ trigger.to_state.attributes.phone }}",
         dashboard_title="SMSPilot",
+        chat_name="Dad",
+        chat_question="Turn on the gate",
+        gate_name="Gate",
     ),
     "ru": ScenarioData(
         user_display_name="Демо",
@@ -131,6 +137,9 @@ SCENARIO: dict[str, ScenarioData] = {
         automation_description="Показывает каждое SMS, пришедшее на номер SMSPilot.",
         notification_title="SMS от {{ trigger.to_state.attributes.phone }}",
         dashboard_title="SMSPilot",
+        chat_name="Папа",
+        chat_question="Включи ворота",
+        gate_name="Ворота",
     ),
 }
 
