@@ -128,7 +128,9 @@ def prepare_config(target: Path, port: int, profile: Profile = DEFAULT) -> None:
         (components / name).symlink_to(REPO / "benchmarks" / name)
 
 
-LOG_RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ (\w+) \(", re.MULTILINE)
+LOG_RECORD = re.compile(
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+(?:[+-]\d\d:\d\d)? (\w+) \(", re.MULTILINE
+)
 # Printed for every custom integration; not about this one's behaviour.
 UNTESTED_NOTICE = "We found a custom integration smspilot which has not been tested"
 
