@@ -40,6 +40,7 @@ from .const import (
     SUBENTRY_CHAT,
 )
 from .phone import PhoneNumberError, PhoneNumberProblem, home_country, normalize_phone
+from .subentry_flow import async_save_subentry
 
 SECTION_LIMITS = "limits"
 _LIMIT_KEYS = (CONF_HOUR_LIMIT, CONF_DAY_LIMIT)
@@ -124,18 +125,14 @@ class ChatSubentryFlow(ConfigSubentryFlow):
         if user_input is not None:
             name, data, errors = self._check(user_input, {option["value"] for option in users})
             if not errors:
-                unique_id = chat_unique_id(data[CONF_PHONE])
-                if any(
-                    subentry.unique_id == unique_id
-                    for subentry in entry.subentries.values()
-                    if subentry.subentry_type == SUBENTRY_CHAT
-                    and (editing is None or subentry.subentry_id != editing.subentry_id)
-                ):
-                    return self.async_abort(reason="already_configured")
-                if editing is None:
-                    return self.async_create_entry(title=name, data=data, unique_id=unique_id)
-                return self.async_update_and_abort(
-                    entry, editing, title=name, data=data, unique_id=unique_id
+                return async_save_subentry(
+                    self,
+                    entry,
+                    editing,
+                    name=name,
+                    data=data,
+                    unique_id=chat_unique_id(data[CONF_PHONE]),
+                    subentry_type=SUBENTRY_CHAT,
                 )
         elif editing is not None:
             saved = dict(editing.data)

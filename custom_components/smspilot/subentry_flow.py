@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.config_entries import ConfigSubentryFlow, SubentryFlowResult
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigSubentry,
+    ConfigSubentryFlow,
+    SubentryFlowResult,
+)
 from homeassistant.const import CONF_NAME
 from homeassistant.helpers.selector import (
     SelectSelector,
@@ -33,6 +38,29 @@ CHANNEL_SELECTOR = SelectSelector(
 def recipient_unique_id(phone: str, channel: str) -> str:
     """Return the id that keeps one phone from being added twice for the same channel."""
     return f"{channel}_{phone}"
+
+
+def async_save_subentry(
+    flow: ConfigSubentryFlow,
+    entry: ConfigEntry[Any],
+    editing: ConfigSubentry | None,
+    *,
+    name: str,
+    data: dict[str, Any],
+    unique_id: str,
+    subentry_type: str,
+) -> SubentryFlowResult:
+    """Add or update a subentry, refusing one whose unique id another of its type has."""
+    if any(
+        subentry.unique_id == unique_id
+        for subentry in entry.subentries.values()
+        if subentry.subentry_type == subentry_type
+        and (editing is None or subentry.subentry_id != editing.subentry_id)
+    ):
+        return flow.async_abort(reason="already_configured")
+    if editing is None:
+        return flow.async_create_entry(title=name, data=data, unique_id=unique_id)
+    return flow.async_update_and_abort(entry, editing, title=name, data=data, unique_id=unique_id)
 
 
 class RecipientSubentryFlow(ConfigSubentryFlow):
@@ -75,18 +103,14 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
         if user_input is not None:
             name, data, errors = self._check(user_input)
             if not errors:
-                unique_id = recipient_unique_id(data[CONF_PHONE], data[CONF_CHANNEL])
-                if any(
-                    subentry.unique_id == unique_id
-                    for subentry in entry.subentries.values()
-                    if subentry.subentry_type == SUBENTRY_RECIPIENT
-                    and (editing is None or subentry.subentry_id != editing.subentry_id)
-                ):
-                    return self.async_abort(reason="already_configured")
-                if editing is None:
-                    return self.async_create_entry(title=name, data=data, unique_id=unique_id)
-                return self.async_update_and_abort(
-                    entry, editing, title=name, data=data, unique_id=unique_id
+                return async_save_subentry(
+                    self,
+                    entry,
+                    editing,
+                    name=name,
+                    data=data,
+                    unique_id=recipient_unique_id(data[CONF_PHONE], data[CONF_CHANNEL]),
+                    subentry_type=SUBENTRY_RECIPIENT,
                 )
         elif editing is not None:
             user_input = {CONF_NAME: editing.title, **editing.data}
