@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
 import re
 from typing import Any, Final
 
@@ -77,6 +78,15 @@ def strip_pin(text: str, pin: str | None) -> str | None:
     return rest.strip()
 
 
+@lru_cache(maxsize=256)
+def _digits(number: str, country: str) -> str:
+    """Return a number as international digits (the same few numbers come again and again)."""
+    try:
+        return normalize_phone(number, country)
+    except PhoneNumberError:
+        return _NON_DIGITS.sub("", number)
+
+
 def _language_file(language: str) -> str:
     """Return the translation file of a conversation language: ru-RU reads ru.json."""
     return language.replace("_", "-").split("-", 1)[0].lower() or "en"
@@ -122,18 +132,18 @@ class AssistChat:
         )
 
     def _digits(self, number: str) -> str:
-        try:
-            return normalize_phone(number, home_country(self._hass))
-        except PhoneNumberError:
-            return _NON_DIGITS.sub("", number)
+        return _digits(number, home_country(self._hass))
 
     @callback
     def _received(self, sms: ReceivedSms) -> None:
         """Pass an SMS from a chat's phone on; everything else is not the chat's business."""
+        if not (account_chats := chats(self._entry)):
+            # Every inbound SMS passes here: without chats it costs nothing more.
+            return
         if num := self._digits(sms.num):
             self._service_numbers.add(num)
         phone = self._digits(sms.phone)
-        chat = next((c for c in chats(self._entry) if c.data[CONF_PHONE] == phone), None)
+        chat = next((c for c in account_chats if c.data[CONF_PHONE] == phone), None)
         if chat is not None:
             self._start_task(self._async_handle(chat, phone, sms), f"{DOMAIN} chat")
 
