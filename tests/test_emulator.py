@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -97,9 +98,9 @@ class Receiver:
         return self.calls
 
 
-@pytest.fixture
-async def receiver(socket_enabled: None) -> AsyncIterator[Receiver]:
-    """Run a callback receiver on 127.0.0.1 for one test."""
+@asynccontextmanager
+async def serve_receiver(path: str) -> AsyncIterator[Receiver]:
+    """Run a receiver on 127.0.0.1 that takes any request; its URL ends with `path`."""
     holder: list[Receiver] = []
 
     async def handle(request: web.Request) -> web.Response:
@@ -120,12 +121,18 @@ async def receiver(socket_enabled: None) -> AsyncIterator[Receiver]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = runner.addresses[0][1]
-    holder.append(Receiver(url=f"http://127.0.0.1:{port}/sms-status.php"))
+    holder.append(Receiver(url=f"http://127.0.0.1:{runner.addresses[0][1]}{path}"))
     try:
         yield holder[0]
     finally:
         await runner.cleanup()
+
+
+@pytest.fixture
+async def receiver(socket_enabled: None) -> AsyncIterator[Receiver]:
+    """Run a callback receiver on 127.0.0.1 for one test."""
+    async with serve_receiver("/sms-status.php") as running:
+        yield running
 
 
 # --- basics ------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession
 import pytest
 
 from smspilot_emulator import (
@@ -18,7 +18,7 @@ from smspilot_emulator import (
     RouteReason,
 )
 from smspilot_emulator.inbound import strip_prefix
-from tests.test_emulator import ReceivedCall, Receiver, api, api_text
+from tests.test_emulator import Receiver, api, api_text, serve_receiver
 
 PHONE = "79087964781"
 OTHER_PHONE = "79161231212"
@@ -44,31 +44,8 @@ async def session(emulator: Emulator) -> AsyncIterator[ClientSession]:
 @pytest.fixture
 async def webhook(socket_enabled: None) -> AsyncIterator[Receiver]:
     """Run an inbound-SMS script on 127.0.0.1 for one test."""
-    holder: list[Receiver] = []
-
-    async def handle(request: web.Request) -> web.Response:
-        form = await request.post()
-        holder[0].calls.append(
-            ReceivedCall(
-                method=request.method,
-                path=request.path,
-                query=dict(request.query),
-                form={key: str(value) for key, value in form.items()},
-            )
-        )
-        return web.Response(text="OK", status=holder[0].status)
-
-    app = web.Application()
-    app.router.add_post("/sms-inbound.php", handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    holder.append(Receiver(url=f"http://127.0.0.1:{runner.addresses[0][1]}/sms-inbound.php"))
-    try:
-        yield holder[0]
-    finally:
-        await runner.cleanup()
+    async with serve_receiver("/sms-inbound.php") as running:
+        yield running
 
 
 async def send_two_way(

@@ -39,8 +39,7 @@ from .const import (
     DEFAULT_MAX_PARTS,
     SUBENTRY_CHAT,
 )
-from .phone import PhoneNumberError, PhoneNumberProblem, home_country, normalize_phone
-from .subentry_flow import async_save_subentry
+from .subentry_flow import async_save_subentry, check_name_and_phone
 
 SECTION_LIMITS = "limits"
 _LIMIT_KEYS = (CONF_HOUR_LIMIT, CONF_DAY_LIMIT)
@@ -83,19 +82,7 @@ class ChatSubentryFlow(ConfigSubentryFlow):
         self, user_input: dict[str, Any], user_ids: set[str]
     ) -> tuple[str, dict[str, Any], dict[str, str]]:
         """Return the cleaned name, the subentry data and the form errors."""
-        name = user_input[CONF_NAME].strip()
-        errors: dict[str, str] = {}
-        if not name:
-            errors[CONF_NAME] = "name_required"
-        try:
-            phone = normalize_phone(user_input[CONF_PHONE], home_country(self.hass))
-        except PhoneNumberError as err:
-            phone = ""
-            errors[CONF_PHONE] = (
-                "service_number"
-                if err.problem is PhoneNumberProblem.SERVICE_NUMBER
-                else "invalid_phone"
-            )
+        name, phone, errors = check_name_and_phone(self.hass, user_input)
         if user_input[CONF_USER_ID] not in user_ids:
             errors[CONF_USER_ID] = "unknown_user"
         pin = str(user_input.get(CONF_PIN) or "").strip()

@@ -11,6 +11,7 @@ from homeassistant.config_entries import (
     SubentryFlowResult,
 )
 from homeassistant.const import CONF_NAME
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import (
     SelectSelector,
     SelectSelectorConfig,
@@ -38,6 +39,26 @@ CHANNEL_SELECTOR = SelectSelector(
 def recipient_unique_id(phone: str, channel: str) -> str:
     """Return the id that keeps one phone from being added twice for the same channel."""
     return f"{channel}_{phone}"
+
+
+def check_name_and_phone(
+    hass: HomeAssistant, user_input: dict[str, Any]
+) -> tuple[str, str, dict[str, str]]:
+    """Return the cleaned name and international phone of a form, and its errors."""
+    name = user_input[CONF_NAME].strip()
+    errors: dict[str, str] = {}
+    if not name:
+        errors[CONF_NAME] = "name_required"
+    try:
+        phone = normalize_phone(user_input[CONF_PHONE], home_country(hass))
+    except PhoneNumberError as err:
+        phone = ""
+        errors[CONF_PHONE] = (
+            "service_number"
+            if err.problem is PhoneNumberProblem.SERVICE_NUMBER
+            else "invalid_phone"
+        )
+    return name, phone, errors
 
 
 def async_save_subentry(
@@ -78,19 +99,7 @@ class RecipientSubentryFlow(ConfigSubentryFlow):
 
     def _check(self, user_input: dict[str, Any]) -> tuple[str, dict[str, str], dict[str, str]]:
         """Return the cleaned name, the subentry data and the form errors."""
-        name = user_input[CONF_NAME].strip()
-        errors: dict[str, str] = {}
-        if not name:
-            errors[CONF_NAME] = "name_required"
-        try:
-            phone = normalize_phone(user_input[CONF_PHONE], home_country(self.hass))
-        except PhoneNumberError as err:
-            phone = ""
-            errors[CONF_PHONE] = (
-                "service_number"
-                if err.problem is PhoneNumberProblem.SERVICE_NUMBER
-                else "invalid_phone"
-            )
+        name, phone, errors = check_name_and_phone(self.hass, user_input)
         return name, {CONF_PHONE: phone, CONF_CHANNEL: user_input[CONF_CHANNEL]}, errors
 
     async def _async_step_recipient(
